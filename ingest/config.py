@@ -1,0 +1,87 @@
+"""Settings: defaults here, overridden by a TOML file, then NEWSDEDUP_<SETTING> variables, then flags.
+
+Every threshold the matcher uses is a named setting with its default and meaning below,
+so a deployment can tune it without touching code (and a reader can find it).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "NEWSDEDUP_CONFIG"
+DEFAULT_CONFIG_FILE = "newsdedup.toml"
+
+
+@dataclass
+class Settings:
+    # -- storage
+    db: str = "newsdedup.db"                 # SQLite file; also NEWSDEDUP_DB or --db
+    # -- reading
+    max_document_bytes: int = 10_000_000     # larger files or records are reported and skipped
+    # -- matching: fingerprints
+    num_perm: int = 128                      # MinHash permutations per view
+    lexical_shingle: int = 5                 # character n-gram size for alphabetic scripts
+    lexical_shingle_cjk: int = 3             # character n-gram size for Chinese and Japanese
+    anchor_prefix: int = 5                   # language-neutral tokens are cut to this many characters
+    anchor_common_zipf: float = 4.0          # capitalised words at least this frequent (wordfreq Zipf)
+                                             # in the document's language are common words, not names
+    # -- matching: candidates and verification
+    lexical_lsh_threshold: float = 0.25      # LSH threshold for character-shingle candidates
+    anchor_lsh_threshold: float = 0.15       # LSH threshold for language-neutral candidates
+    near_duplicate: float = 0.6              # lexical Jaccard at or above which two texts are one story
+    lexical_link: float = 0.25               # lexical Jaccard that links when the anchors agree too ...
+    lexical_anchor_link: float = 0.35        # ... at or above this anchor similarity
+    translation_link: float = 0.45           # anchor similarity that links documents in different languages
+    min_shared_anchors: int = 3              # a cross-language link needs this many shared anchors
+    story_link: float = 0.5                  # a document joins the story with the best mean link over
+                                             # the story's members when that mean reaches this share of
+                                             # the link threshold
+    window_days: float = 7.0                 # the live index holds documents published this recently
+    # -- daemon and HTTP
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""                       # public URL of the service, for feed links; default from host:port
+    allow_private_addresses: bool = False    # the crawler refuses private/loopback addresses unless on
+    user_agent: str = "newsdedup/0.1 (+https://github.com/newsdedup/newsdedup)"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, config_file: str | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the TOML file, then the environment, then `overrides` (flags)."""
+        settings = cls()
+        path = Path(config_file or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+        if path.is_file():
+            with path.open("rb") as fh:
+                settings.update(tomllib.load(fh), origin=str(path))
+        env = {f.name: os.environ[f"NEWSDEDUP_{f.name.upper()}"] for f in fields(cls)
+               if f"NEWSDEDUP_{f.name.upper()}" in os.environ}
+        settings.update(env, origin="environment")
+        settings.update({k: v for k, v in overrides.items() if v is not None}, origin="command line")
+        return settings
+
+    def update(self, values: dict[str, Any], origin: str) -> None:
+        known = {f.name: f for f in fields(self)}
+        for name, value in values.items():
+            if name not in known or name == "extra":
+                raise ValueError(f"{origin}: unknown setting {name!r}; known: {', '.join(sorted(known))}")
+            setattr(self, name, _coerce(value, type(getattr(self, name)), name, origin))
+
+
+def _coerce(value: Any, kind: type, name: str, origin: str) -> Any:
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    try:
+        if kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{origin}: setting {name!r} must be a {kind.__name__}, not {value!r}") from None

@@ -1,0 +1,70 @@
+"""The document: one fetched or replayed article, extracted, with its language and content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+
+from ingest import language
+from ingest.errors import ErrorKind, IngestError
+from ingest.extract import Article, extract_html, extract_text_dump
+from ingest.extract.encoding import decode
+from ingest.readers import RawDocument
+
+
+@dataclass
+class Document:
+    key: str                    # stable identity: corpus id, file path or URL
+    title: str
+    text: str
+    lang: str
+    url: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    authors: list[str] = field(default_factory=list)
+    description: str | None = None
+    image: str | None = None
+    content_hash: str = ""
+    source_id: int | None = None
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of the normalised title and text: equal for byte-different copies of the same words."""
+    normal = unicodedata.normalize("NFKC", f"{title}\n{text}").casefold()
+    return hashlib.sha256(" ".join(normal.split()).encode("utf-8")).hexdigest()[:32]
+
+
+def extract(raw: RawDocument) -> Article:
+    """Run the extractor that fits the raw document's kind."""
+    if raw.kind == "html":
+        body = raw.body if isinstance(raw.body, bytes) else raw.body.encode("utf-8")
+        return extract_html(body, url=raw.url, headers=raw.headers)
+    if isinstance(raw.body, bytes):
+        text, _ = decode(raw.body, stage="extract")
+    else:
+        text = raw.body
+    return extract_text_dump(text)
+
+
+def build_document(raw: RawDocument) -> Document:
+    """Extract `raw` and identify its language. Raises IngestError(EMPTY) when no text is left."""
+    article = extract(raw)
+    if not article.text.strip():
+        reason = "; ".join(article.notes) or "no article text"
+        raise IngestError(ErrorKind.EMPTY, "extract", reason)
+    title = raw.title or article.title
+    lang = language.detect(article.text, declared=raw.lang or article.lang)
+    return Document(
+        key=raw.key,
+        title=title,
+        text=article.text,
+        lang=lang,
+        url=raw.url or article.url,
+        published=raw.published or article.published,
+        updated=article.updated,
+        authors=article.authors,
+        description=article.description,
+        image=article.image,
+        content_hash=content_hash(title, article.text),
+    )

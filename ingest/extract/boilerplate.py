@@ -1,0 +1,175 @@
+"""Site-independent rules that tell article paragraphs from page furniture.
+
+Both the text-dump cleaner and the HTML extractor ask these questions of a paragraph, so
+a rule added here improves both. Rules are written for the shape of the furniture (a
+short line naming comments, a heading that opens a list of teasers, a caption credit),
+never for one site, and each knows the languages newsdedup ingests.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WS = re.compile(r"\s+")
+
+# "Comment (0)", "Comments 12", "Bình luận (3)", "0 Kommentare", "Комментарии (5)", "コメント(0)"
+_COMMENT_WORD = (
+    r"(?:comments?|bình luận|kommentare?|commentaires?|комментари[йия]|коментар[іи]?|"
+    r"komentar[ai]?|comentarios?|commenti|reacties|コメント|评论|評論|댓글)"
+)
+_COMMENT_COUNTER = re.compile(
+    rf"^\(?\d*\)?\s*{_COMMENT_WORD}\s*[:(\[]?\s*\d*\s*[)\]]?$", re.IGNORECASE
+)
+# Calls to comment, share, subscribe: furniture however long the site makes them.
+_CALL_TO_ACTION = re.compile(
+    r"^(?:leave|post|add|write|submit|view|show|read|load)\s+(?:a|your|all|the|more)?\s*"
+    r"(?:comments?|reply|replies)\b.{0,40}$"
+    r"|^(?:gửi|viết|xem)\s+(?:bình luận|ý kiến)\b.{0,40}$"
+    r"|^(?:share|teilen|partager|chia sẻ|поделиться)\s*(?:this|on|via|:)?.{0,40}$"
+    r"|^(?:sign up|subscribe)\b.{0,80}(?:newsletter|updates|inbox)\b.{0,40}$"
+    r"|^(?:we use cookies|this (?:web)?site uses cookies)\b.*$",
+    re.IGNORECASE,
+)
+# Headings that open a block of teasers for other articles. Everything after such a
+# heading near the end of an article is a list of other stories, not this one.
+_TEASER_HEADING = re.compile(
+    r"^(?:see more|read more|more news|more stories|related(?: articles| news| stories| posts)?|"
+    r"you may also like|recommended(?: for you)?|most read|latest news|also read|"
+    r"xem thêm|tin liên quan|đọc thêm|bài liên quan|tin cùng chuyên mục|"
+    r"mehr zum thema|weitere artikel|das könnte sie auch interessieren|"
+    r"lire aussi|à lire aussi|sur le même sujet|"
+    r"читайте также|похожие новости|по теме|"
+    r"povezane vijesti|pročitajte još|vezane vijesti|"
+    r"関連記事|関連ニュース|相关新闻|相关阅读|相關新聞)\s*[:»›>]*$",
+    re.IGNORECASE,
+)
+# A photo caption's credit: "(Photo: VNA)", "(Ảnh: TTXVN)", "Foto: dpa", or an unclosed
+# "(Source:" left where a caption was cut.
+_CAPTION_CREDIT = re.compile(
+    r"(?:\((?:photo|photos|ảnh|foto|fotos|photograph|image|picture|фото|source|nguồn)\s*:[^()]*\)"
+    r"|\((?:photo|ảnh|foto|фото|source|nguồn)\s*:?\s*)\s*$",
+    re.IGNORECASE,
+)
+# Captions some CMSs end with a pipe separator: "... in Kuala Lumpur, Malaysia. |"
+_CAPTION_PIPE = re.compile(r"\s\|\s*$")
+_IMAGE_FILE = re.compile(r"^\S+\.(?:jpe?g|png|gif|webp|avif|bmp|svg|tiff?)(?:\?\S*)?$", re.IGNORECASE)
+# "Source: https://..." on a line of its own names the document's URL.
+_SOURCE_URL = re.compile(r"^(?:source|nguồn|quelle|источник|izvor)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
+# An agency byline on a line of its own: "VNA", "(AFP)", "– Reuters", "TTXVN".
+_AGENCY_LINE = re.compile(r"^[-–—(]?\s*([A-Z][A-Za-z]{1,5}(?:/[A-Z][A-Za-z]{1,5})*)\s*\)?$")
+# A byline glued to the end of the last paragraph: "...in this field.-VNA"
+_TRAILING_AGENCY = re.compile(r"(?<=[.!?”\"'])\s*[-–—]\s*([A-Z]{2,6})\s*$")
+# End-of-article marks: "./." closes Vietnamese agency copy; "(END)", "-30-" and "###" others.
+_END_MARK = re.compile(r"(?:\s*\./\.|\s*\(END\)|\s*-30-|\s*###)\s*$")
+
+
+def normalise_space(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def is_furniture(paragraph: str) -> str | None:
+    """The reason `paragraph` is page furniture rather than article text, or None."""
+    p = normalise_space(paragraph)
+    if not p:
+        return "empty"
+    if len(p) <= 80 and _COMMENT_COUNTER.match(p):
+        return "comment counter"
+    if len(p) <= 160 and _CALL_TO_ACTION.match(p):
+        return "call to action"
+    if _IMAGE_FILE.match(p):
+        return "image file name"
+    if _CAPTION_PIPE.search(p):
+        return "photo caption"
+    if len(p) <= 400 and _CAPTION_CREDIT.search(p):
+        return "photo caption"
+    return None
+
+
+def is_teaser_heading(paragraph: str) -> bool:
+    """True for a heading such as "See more" or "Related articles" that opens teasers."""
+    p = normalise_space(paragraph)
+    return len(p) <= 60 and bool(_TEASER_HEADING.match(p))
+
+
+def source_url(paragraph: str) -> str | None:
+    """The URL of a "Source: https://..." line, which names the document's address."""
+    m = _SOURCE_URL.match(normalise_space(paragraph))
+    return m.group(1) if m else None
+
+
+def agency_byline(paragraph: str) -> str | None:
+    """The agency of a byline line such as "VNA" or "(AFP)", or None."""
+    p = normalise_space(paragraph)
+    m = _AGENCY_LINE.match(p)
+    if not m:
+        return None
+    name = m.group(1)
+    # A byline is an acronym ("VNA", "AFP") or a short capitalised name ("Reuters");
+    # a lone ordinary word such as "Hello" is not furniture.
+    return name if name.isupper() or name in KNOWN_AGENCIES else None
+
+
+KNOWN_AGENCIES = frozenset({"Reuters", "Bloomberg", "Kyodo", "Xinhua", "Yonhap", "Bernama", "Antara"})
+
+
+def split_trailing_agency(paragraph: str) -> tuple[str, str | None]:
+    """("text.", "VNA") for "text.-VNA"; the paragraph unchanged and None otherwise."""
+    m = _TRAILING_AGENCY.search(paragraph)
+    if not m:
+        return paragraph, None
+    return paragraph[: m.start()].rstrip(), m.group(1)
+
+
+def split_end_mark(paragraph: str) -> tuple[str, bool]:
+    """("text.", True) when the paragraph closes with an end-of-article mark."""
+    m = _END_MARK.search(paragraph)
+    if not m:
+        return paragraph, False
+    head = paragraph[: m.start()].rstrip()
+    if head and head[-1] not in ".!?”\"')»":
+        head += "."
+    return head, True
+
+
+def clean_paragraphs(paragraphs: list[str]) -> tuple[list[str], dict[str, object]]:
+    """Drop furniture from a page's paragraphs, in order; return the kept ones and metadata.
+
+    Metadata found on the way is kept, not thrown away: "url" from a "Source:" line,
+    "authors" from agency bylines. The article ends at an end-of-article mark or at a
+    teaser heading; what follows is other stories.
+    """
+    kept: list[str] = []
+    meta: dict[str, object] = {"authors": []}
+    seen: set[str] = set()
+    authors: list[str] = meta["authors"]  # type: ignore[assignment]
+    closed = False  # past the end of the article only metadata lines are read
+    for raw in paragraphs:
+        p = normalise_space(raw)
+        if not p:
+            continue
+        url = source_url(p)
+        if url:
+            meta.setdefault("url", url)
+            continue
+        agency = agency_byline(p)
+        if agency:
+            if agency not in authors:
+                authors.append(agency)
+            continue
+        if closed or is_teaser_heading(p):
+            if closed and len(p) <= 80:
+                continue
+            break
+        if is_furniture(p):
+            continue
+        p, agency = split_trailing_agency(p)
+        if agency and agency not in authors:
+            authors.append(agency)
+        p, ended = split_end_mark(p)
+        # Captions and leads are often printed twice (alt text, then figcaption).
+        key = p.casefold()
+        if p and key not in seen:
+            seen.add(key)
+            kept.append(p)
+        closed = ended or agency is not None
+    return kept, meta

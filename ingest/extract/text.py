@@ -1,0 +1,52 @@
+"""Saved plain-text article dumps: boilerplate out, metadata kept."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.extract.article import Article
+from ingest.extract.boilerplate import clean_paragraphs, normalise_space
+
+# Some dumps open with " date 2025-11-22 " before the first paragraph.
+_LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?)\s+", re.IGNORECASE)
+_TITLE_MAX = 160
+
+
+def extract_text_dump(text: str) -> Article:
+    """Clean a plain-text dump of an article page into an `Article`.
+
+    The first line is taken as the title when it reads like one (short, no closing
+    full stop); otherwise the title is derived from the first sentence.
+    """
+    article = Article()
+    m = _LEADING_DATE.match(text)
+    if m:
+        article.published = m.group(1).replace(" ", "T")
+        text = text[m.end():]
+    lines = text.splitlines()
+    first_index = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first_index is not None and _looks_like_title(normalise_space(lines[first_index])):
+        article.title = normalise_space(lines[first_index])
+        lines = lines[first_index + 1:]
+    paragraphs, meta = clean_paragraphs(lines)
+    article.text = "\n\n".join(paragraphs)
+    article.url = meta.get("url")  # type: ignore[assignment]
+    article.authors = list(meta["authors"])  # type: ignore[arg-type]
+    if not article.title and paragraphs:
+        article.title = title_from_text(paragraphs[0])
+    if not article.text:
+        article.notes.append("no article text left after removing boilerplate")
+    return article
+
+
+def _looks_like_title(line: str) -> bool:
+    return 0 < len(line) <= _TITLE_MAX and line[-1] not in ".:;,|" and len(line.split()) >= 2
+
+
+def title_from_text(paragraph: str, limit: int = 120) -> str:
+    """A title for an untitled text: its first sentence, cut on a word boundary."""
+    sentence = re.split(r"(?<=[.!?。！？])\s", paragraph, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:-–— ") + "…"

@@ -1,0 +1,48 @@
+"""Language identification: py3langid's naive Bayes model, loaded once, on the text's opening."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+UNKNOWN = "und"  # BCP 47 "undetermined"
+# A page's opening says its language; classifying all of a 5 MB text says no more.
+_SAMPLE_CHARS = 3000
+_KANA = re.compile(r"[\u3040-\u30ff]")
+# Serbian, Bosnian and Croatian in Latin script are one written standard to a character
+# model; py3langid's answer among them on short texts is close to a coin toss.
+_CONFUSABLE = {"bs": "hr", "sr": "hr"}
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def normalise_tag(tag: str | None) -> str | None:
+    """'en-US' → 'en', 'zh_Hant' → 'zh', '' → None."""
+    if not tag:
+        return None
+    primary = re.split(r"[-_]", tag.strip())[0].lower()
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def detect(text: str, *, declared: str | None = None, min_confidence: float = 0.5) -> str:
+    """The ISO 639-1 code of `text`'s language.
+
+    A declared language (a corpus field, the page's `lang`) is kept unless the model is
+    confident of another; with no letters to go on the answer is "und".
+    """
+    declared = normalise_tag(declared)
+    sample = text[:_SAMPLE_CHARS]
+    if not any(ch.isalpha() for ch in sample):
+        return declared or UNKNOWN
+    if _KANA.search(sample):
+        return "ja"  # kana never appear in Chinese; the model sometimes says zh for kanji-heavy Japanese
+    lang, confidence = _identifier().classify(sample)
+    lang = _CONFUSABLE.get(lang, lang)
+    if declared and (declared == lang or confidence < 0.9):
+        return declared
+    return lang if confidence >= min_confidence or not declared else declared

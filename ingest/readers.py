@@ -1,0 +1,129 @@
+"""Saved inputs for replay and extract: walk paths, read files and JSONL corpora, fail per item.
+
+Each input becomes a `RawDocument` (what a fetch would have produced) or a `ReadFailure`
+naming the file, the line and the reason; one bad item never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import ErrorKind, IngestError
+
+TEXT_SUFFIXES = {".txt", ".text"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+
+
+@dataclass
+class RawDocument:
+    """One unextracted document: a text dump, an HTML page or a corpus record."""
+
+    key: str                      # stable identity: the JSONL id, else the file path or URL
+    origin: str                   # where it was read, for messages: "path" or "path:line"
+    kind: str                     # "text" or "html"
+    body: bytes | str
+    url: str | None = None
+    lang: str | None = None
+    title: str | None = None
+    published: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ReadFailure:
+    origin: str
+    error: IngestError
+
+
+def walk(paths: list[str]) -> Iterator[Path | ReadFailure]:
+    """Files under `paths` in a stable order (directories walked, names sorted)."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        elif path.is_file():
+            yield path
+        else:
+            yield ReadFailure(given, IngestError(ErrorKind.NOT_FOUND, "read", "no such file or directory"))
+
+
+def read_inputs(paths: list[str], *, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+    """Every document in `paths`, or a failure for each item that cannot be read."""
+    for item in walk(paths):
+        if isinstance(item, ReadFailure):
+            yield item
+            continue
+        try:
+            yield from _read_file(item, max_bytes)
+        except IngestError as exc:
+            yield ReadFailure(str(item), exc)
+        except OSError as exc:
+            yield ReadFailure(str(item), IngestError(ErrorKind.INTERNAL, "read", f"cannot read the file: {exc}"))
+
+
+def _read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(ErrorKind.UNSUPPORTED, "read",
+                          f"unknown file type {suffix or '(none)'!r}; replay reads .txt, .html/.htm and .jsonl")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(ErrorKind.EMPTY, "read", "the file is empty")
+    key = path.as_posix()
+    if suffix in JSONL_SUFFIXES:
+        yield from _read_jsonl(path, max_bytes)
+        return
+    if size > max_bytes:
+        raise IngestError(ErrorKind.TOO_LARGE, "read",
+                          f"{size:,} bytes is over the {max_bytes:,}-byte limit (setting max_document_bytes)")
+    body = path.read_bytes()
+    yield RawDocument(key=key, origin=key, kind="html" if suffix in HTML_SUFFIXES else "text", body=body)
+
+
+def _read_jsonl(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            origin = f"{path.as_posix()}:{number}"
+            if not line.strip():
+                continue
+            if len(line) > max_bytes:
+                yield ReadFailure(origin, IngestError(ErrorKind.TOO_LARGE, "read",
+                                                      f"the record is over the {max_bytes:,}-byte limit"))
+                continue
+            try:
+                yield _record(json.loads(line), origin)
+            except (ValueError, UnicodeDecodeError) as exc:
+                yield ReadFailure(origin, IngestError(ErrorKind.MALFORMED, "read", f"not a JSON object: {exc}"))
+            except IngestError as exc:
+                yield ReadFailure(origin, exc)
+
+
+def _record(obj: object, origin: str) -> RawDocument:
+    if not isinstance(obj, dict):
+        raise IngestError(ErrorKind.MALFORMED, "read", "a JSONL line must be an object with 'id' and 'text' or 'html'")
+    key = obj.get("id")
+    if not isinstance(key, str | int) or key == "":
+        raise IngestError(ErrorKind.MALFORMED, "read", "the record has no 'id'")
+
+    def optional(name: str) -> str | None:
+        value = obj.get(name)
+        return str(value) if value not in (None, "") else None
+
+    if isinstance(obj.get("html"), str) and obj["html"].strip():
+        kind, body = "html", obj["html"]
+    elif isinstance(obj.get("text"), str):
+        kind, body = "text", obj["text"]
+    else:
+        raise IngestError(ErrorKind.MALFORMED, "read", "the record has neither 'text' nor 'html'")
+    return RawDocument(key=str(key), origin=origin, kind=kind, body=body, url=optional("url"),
+                       lang=optional("lang"), title=optional("title"), published=optional("published"))

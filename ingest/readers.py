@@ -33,12 +33,19 @@ class RawDocument:
     title: str | None = None
     published: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    size: int = 0                 # bytes read, for progress
 
 
 @dataclass
 class ReadFailure:
     origin: str
     error: IngestError
+    size: int = 0
+
+
+def total_size(paths: list[str]) -> int:
+    """Bytes that `read_inputs(paths)` will read, for a progress bar."""
+    return sum(p.stat().st_size for p in walk(paths) if isinstance(p, Path))
 
 
 def walk(paths: list[str]) -> Iterator[Path | ReadFailure]:
@@ -66,9 +73,16 @@ def read_inputs(paths: list[str], *, max_bytes: int) -> Iterator[RawDocument | R
         try:
             yield from _read_file(item, max_bytes)
         except IngestError as exc:
-            yield ReadFailure(str(item), exc)
+            yield ReadFailure(str(item), exc, _size(item))
         except OSError as exc:
             yield ReadFailure(str(item), IngestError(ErrorKind.INTERNAL, "read", f"cannot read the file: {exc}"))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
@@ -87,7 +101,8 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure
         raise IngestError(ErrorKind.TOO_LARGE, "read",
                           f"{size:,} bytes is over the {max_bytes:,}-byte limit (setting max_document_bytes)")
     body = path.read_bytes()
-    yield RawDocument(key=key, origin=key, kind="html" if suffix in HTML_SUFFIXES else "text", body=body)
+    yield RawDocument(key=key, origin=key, kind="html" if suffix in HTML_SUFFIXES else "text", body=body,
+                      size=size)
 
 
 def _read_jsonl(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
@@ -98,14 +113,17 @@ def _read_jsonl(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailur
                 continue
             if len(line) > max_bytes:
                 yield ReadFailure(origin, IngestError(ErrorKind.TOO_LARGE, "read",
-                                                      f"the record is over the {max_bytes:,}-byte limit"))
+                                                      f"the record is over the {max_bytes:,}-byte limit"), len(line))
                 continue
             try:
-                yield _record(json.loads(line), origin)
+                record = _record(json.loads(line), origin)
+                record.size = len(line)
+                yield record
             except (ValueError, UnicodeDecodeError) as exc:
-                yield ReadFailure(origin, IngestError(ErrorKind.MALFORMED, "read", f"not a JSON object: {exc}"))
+                yield ReadFailure(origin, IngestError(ErrorKind.MALFORMED, "read", f"not a JSON object: {exc}"),
+                                  len(line))
             except IngestError as exc:
-                yield ReadFailure(origin, exc)
+                yield ReadFailure(origin, exc, len(line))
 
 
 def _record(obj: object, origin: str) -> RawDocument:

@@ -1,0 +1,73 @@
+"""Politeness per host: how many requests in flight, how far apart they start, when to back off."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from ingest.errors import ErrorKind, IngestError
+
+
+def host_key(url: httpx.URL) -> str:
+    """Politeness is per host and port: two ports are two servers to be polite to."""
+    return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
+@dataclass
+class _HostState:
+    semaphore: asyncio.Semaphore
+    next_start: float = 0.0           # monotonic time before which no request may start
+    blocked_until: float = 0.0        # monotonic time the host asked us to wait until (Retry-After)
+    crawl_delay: float = 0.0          # from robots.txt
+
+
+class HostLimits:
+    """Gate for request starts. Each start reserves the next free moment for its host, so
+    queued requests leave at `delay` intervals in arrival order instead of all at once."""
+
+    def __init__(self, *, concurrency: int, delay: float, max_wait: float) -> None:
+        self.concurrency = concurrency
+        self.delay = delay
+        self.max_wait = max_wait
+        self._hosts: dict[str, _HostState] = {}
+
+    def _state(self, key: str) -> _HostState:
+        state = self._hosts.get(key)
+        if state is None:
+            state = self._hosts[key] = _HostState(asyncio.Semaphore(self.concurrency))
+        return state
+
+    @asynccontextmanager
+    async def slot(self, key: str, url: str) -> AsyncIterator[None]:
+        """Hold one of the host's request slots, starting no sooner than politeness allows."""
+        state = self._state(key)
+        async with state.semaphore:
+            now = time.monotonic()
+            blocked = state.blocked_until - now
+            if blocked > self.max_wait:
+                raise IngestError(ErrorKind.TOO_MANY_REQUESTS, "fetch",
+                                  f"{key} asked us to wait {blocked:.0f} s more (Retry-After) before {url}; "
+                                  "try again later")
+            start = max(now, state.next_start, state.blocked_until)
+            state.next_start = start + max(self.delay, state.crawl_delay)
+            if start > now:
+                await asyncio.sleep(start - now)
+            yield
+
+    def block(self, key: str, seconds: float) -> None:
+        """The host said Retry-After: no request to it starts before then."""
+        state = self._state(key)
+        state.blocked_until = max(state.blocked_until, time.monotonic() + seconds)
+
+    def set_crawl_delay(self, key: str, seconds: float) -> None:
+        self._state(key).crawl_delay = seconds
+
+    def blocked_for(self, key: str) -> float:
+        """Seconds until the host accepts requests again (0 when it does now)."""
+        state = self._hosts.get(key)
+        return max(0.0, state.blocked_until - time.monotonic()) if state else 0.0

@@ -1,0 +1,339 @@
+"""The SQLite database: schema, migrations and every query newsdedup makes.
+
+Open it yourself with `sqlite3 newsdedup.db` or `sqlite-utils tables newsdedup.db`:
+- `documents`: one row per article key (corpus id, file path or URL), its latest text;
+- `revisions`: every text a document has had;
+- `stories`: clusters of documents that tell the same news, with a stable id;
+- `changes`: the append-only change log the feeds are views of;
+- `signatures`: stored MinHash views, so a restart does not re-hash the corpus;
+- `anchor_df`: how many documents hold each language-neutral token (IDF weights);
+- `ingest_errors`: what could not be ingested, and why.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY,
+    representative_id INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    -- a story and its first document are inserted in one transaction, in either order
+    story_id TEXT NOT NULL REFERENCES stories(id) DEFERRABLE INITIALLY DEFERRED,
+    url TEXT,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    published TEXT,
+    updated TEXT,
+    authors TEXT NOT NULL DEFAULT '[]',
+    description TEXT,
+    image TEXT,
+    content_hash TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 1,
+    source_id INTEGER,
+    first_seen TEXT NOT NULL,
+    last_changed TEXT NOT NULL,
+    window_time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
+CREATE INDEX IF NOT EXISTS documents_window ON documents(window_time);
+CREATE TABLE IF NOT EXISTS revisions (
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    revision INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, revision)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    story_id TEXT NOT NULL REFERENCES stories(id),
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    kind TEXT NOT NULL CHECK (kind IN ('created', 'version', 'translation', 'changed')),
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_story ON changes(story_id, seq);
+CREATE TABLE IF NOT EXISTS signatures (
+    document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+    lexical BLOB NOT NULL,
+    anchor_minhash BLOB NOT NULL,
+    anchors TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS anchor_df (
+    token TEXT PRIMARY KEY,
+    df INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ingest_errors (
+    id INTEGER PRIMARY KEY,
+    origin TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class StoredSignature:
+    document_id: int
+    story_id: str
+    lang: str
+    content_hash: str
+    window_time: float
+    lexical: bytes
+    anchor_minhash: bytes
+    anchors: tuple[str, ...]
+
+
+@dataclass
+class NewDocument:
+    """What the pipeline asks the store to write for one document, in one transaction."""
+
+    key: str
+    title: str
+    text: str
+    lang: str
+    url: str | None
+    published: str | None
+    updated: str | None
+    authors: list[str]
+    description: str | None
+    image: str | None
+    content_hash: str
+    source_id: int | None
+    window_time: float
+    lexical: bytes
+    anchor_minhash: bytes
+    anchors: tuple[str, ...]
+
+
+class Store:
+    """All reads and writes of the newsdedup database."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        # The daemon reads from the HTTP server's threads while the scheduler writes.
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+
+    # -- transactions
+
+    class _Transaction:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def transaction(self) -> Store._Transaction:
+        """One atomic write: everything inside commits together or not at all."""
+        return Store._Transaction(self.conn)
+
+    # -- documents
+
+    def find_document(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT id, story_id, content_hash, revision, lang FROM documents WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "story_id": row[1], "content_hash": row[2], "revision": row[3], "lang": row[4]}
+
+    def story_of_hash(self, content_hash: str) -> str | None:
+        """The story of the earliest document with exactly this content, if any."""
+        row = self.conn.execute(
+            "SELECT story_id FROM documents WHERE content_hash = ? ORDER BY id LIMIT 1", (content_hash,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def story_languages(self, story_id: str) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT lang FROM documents WHERE story_id = ?",
+                                                (story_id,))}
+
+    def add_document(self, doc: NewDocument, story_id: str | None, new_story_id: str) -> tuple[int, str, str]:
+        """Insert a document into `story_id` (or a new story `new_story_id`) with its change.
+
+        Must run inside `transaction()`. Returns (document id, story id, change kind).
+        """
+        now = utcnow()
+        if story_id is None:
+            story_id = new_story_id
+            kind = "created"
+        else:
+            kind = "version" if doc.lang in self.story_languages(story_id) else "translation"
+        cur = self.conn.execute(
+            """INSERT INTO documents (key, story_id, url, title, text, lang, published, updated, authors,
+                   description, image, content_hash, revision, source_id, first_seen, last_changed, window_time)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)""",
+            (doc.key, story_id, doc.url, doc.title, doc.text, doc.lang, doc.published, doc.updated,
+             json.dumps(doc.authors, ensure_ascii=False), doc.description, doc.image, doc.content_hash,
+             doc.source_id, now, now, doc.window_time),
+        )
+        document_id = int(cur.lastrowid or 0)
+        if kind == "created":
+            self.conn.execute("INSERT INTO stories (id, representative_id, first_seen, updated) VALUES (?, ?, ?, ?)",
+                              (story_id, document_id, now, now))
+        else:
+            self.conn.execute("UPDATE stories SET updated = ? WHERE id = ?", (now, story_id))
+        self._record_revision(document_id, 1, doc, now)
+        self._write_signature(document_id, doc)
+        self._count_anchors(doc.anchors)
+        self.conn.execute("INSERT INTO changes (story_id, document_id, kind, at) VALUES (?, ?, ?, ?)",
+                          (story_id, document_id, kind, now))
+        return document_id, story_id, kind
+
+    def change_document(self, document_id: int, story_id: str, doc: NewDocument, revision: int,
+                        old_anchors: Iterable[str]) -> None:
+        """Record a new text for an existing document. Must run inside `transaction()`."""
+        now = utcnow()
+        self.conn.execute(
+            """UPDATE documents SET url = ?, title = ?, text = ?, lang = ?, published = ?, updated = ?,
+                   authors = ?, description = ?, image = ?, content_hash = ?, revision = ?, last_changed = ?,
+                   window_time = ? WHERE id = ?""",
+            (doc.url, doc.title, doc.text, doc.lang, doc.published, doc.updated,
+             json.dumps(doc.authors, ensure_ascii=False), doc.description, doc.image, doc.content_hash,
+             revision, now, doc.window_time, document_id),
+        )
+        self._record_revision(document_id, revision, doc, now)
+        self._count_anchors(old_anchors, -1)
+        self._write_signature(document_id, doc)
+        self._count_anchors(doc.anchors)
+        self.conn.execute("UPDATE stories SET updated = ? WHERE id = ?", (now, story_id))
+        self.conn.execute("INSERT INTO changes (story_id, document_id, kind, at) VALUES (?, ?, 'changed', ?)",
+                          (story_id, document_id, now))
+
+    def _record_revision(self, document_id: int, revision: int, doc: NewDocument, now: str) -> None:
+        self.conn.execute(
+            "INSERT INTO revisions (document_id, revision, content_hash, title, text, seen_at) VALUES (?,?,?,?,?,?)",
+            (document_id, revision, doc.content_hash, doc.title, doc.text, now),
+        )
+
+    def _write_signature(self, document_id: int, doc: NewDocument) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO signatures (document_id, lexical, anchor_minhash, anchors) VALUES (?,?,?,?)",
+            (document_id, doc.lexical, doc.anchor_minhash, " ".join(doc.anchors)),
+        )
+
+    def _count_anchors(self, anchors: Iterable[str], delta: int = 1) -> None:
+        self.conn.executemany(
+            "INSERT INTO anchor_df (token, df) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET df = df + ?",
+            [(t, max(delta, 0), delta) for t in anchors],
+        )
+
+    def signature_of(self, document_id: int) -> tuple[str, ...]:
+        row = self.conn.execute("SELECT anchors FROM signatures WHERE document_id = ?", (document_id,)).fetchone()
+        return tuple(row[0].split()) if row and row[0] else ()
+
+    def signatures_since(self, window_start: float) -> Iterator[StoredSignature]:
+        """Stored signatures of the documents in the live window, oldest first."""
+        rows = self.conn.execute(
+            """SELECT d.id, d.story_id, d.lang, d.content_hash, d.window_time, s.lexical, s.anchor_minhash, s.anchors
+               FROM documents d JOIN signatures s ON s.document_id = d.id
+               WHERE d.window_time >= ? ORDER BY d.id""",
+            (window_start,),
+        )
+        for r in rows:
+            yield StoredSignature(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7].split()) if r[7] else ())
+
+    def anchor_document_frequencies(self) -> tuple[dict[str, int], int]:
+        df = dict(self.conn.execute("SELECT token, df FROM anchor_df WHERE df > 0"))
+        total = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        return df, int(total)
+
+    # -- errors
+
+    def record_error(self, origin: str, kind: str, stage: str, message: str) -> None:
+        self.conn.execute("INSERT INTO ingest_errors (origin, kind, stage, message, at) VALUES (?,?,?,?,?)",
+                          (origin, kind, stage, message, utcnow()))
+
+    # -- reading for feeds and the CLI
+
+    def counts(self) -> dict[str, int]:
+        one = self.conn.execute
+        return {
+            "documents": one("SELECT count(*) FROM documents").fetchone()[0],
+            "stories": one("SELECT count(*) FROM stories").fetchone()[0],
+            "changes": one("SELECT count(*) FROM changes").fetchone()[0],
+            "errors": one("SELECT count(*) FROM ingest_errors").fetchone()[0],
+        }
+
+    def clusters(self) -> Iterator[dict[str, Any]]:
+        """One row per document: its key, story, language and title, in ingest order."""
+        for key, story, lang, title in self.conn.execute(
+            "SELECT key, story_id, lang, title FROM documents ORDER BY id"
+        ):
+            yield {"id": key, "cluster": story, "lang": lang, "title": title}
+
+    def latest_stories(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The most recently changed stories, each with its representative and versions."""
+        rows = self.conn.execute(
+            """SELECT st.id, st.first_seen, st.updated, st.representative_id, max(c.seq)
+               FROM stories st JOIN changes c ON c.story_id = st.id
+               GROUP BY st.id ORDER BY max(c.seq) DESC LIMIT ?""",
+            (limit,),
+        ).fetchall()
+        return [self._story(*row) for row in rows]
+
+    def _story(self, story_id: str, first_seen: str, updated: str, representative_id: int,
+               last_seq: int) -> dict[str, Any]:
+        columns = ("id", "key", "url", "title", "text", "lang", "published", "updated", "authors",
+                   "first_seen", "last_changed", "revision")
+        versions = [
+            dict(zip(columns, row, strict=True))
+            for row in self.conn.execute(
+                f"SELECT {', '.join(columns)} FROM documents WHERE story_id = ? ORDER BY id", (story_id,)
+            )
+        ]
+        for v in versions:
+            v["authors"] = json.loads(v["authors"])
+        representative = next((v for v in versions if v["id"] == representative_id), versions[0])
+        return {"id": story_id, "first_seen": first_seen, "updated": updated, "last_seq": last_seq,
+                "representative": representative, "versions": versions}

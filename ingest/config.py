@@ -27,8 +27,10 @@ class Settings:
     lexical_shingle: int = 5                 # character n-gram size for alphabetic scripts
     lexical_shingle_cjk: int = 3             # character n-gram size for Chinese and Japanese
     anchor_prefix: int = 5                   # language-neutral tokens are cut to this many characters
-    anchor_common_zipf: float = 4.0          # capitalised words at least this frequent (wordfreq Zipf)
-                                             # in the document's language are common words, not names
+    anchor_rare_zipf: float = 3.0            # a capitalised word rarer than this (wordfreq Zipf) in the
+                                             # document's language is a name ...
+    anchor_crosslingual_gap: float = 1.5     # ... and so is a frequent one that other languages use
+                                             # within this many Zipf points as often
     # -- matching: candidates and verification
     lexical_lsh_threshold: float = 0.25      # LSH threshold for character-shingle candidates
     anchor_lsh_threshold: float = 0.15       # LSH threshold for language-neutral candidates

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ingest import language
 from ingest.errors import ErrorKind, IngestError
 from ingest.extract import Article, extract_html, extract_text_dump
-from ingest.extract.encoding import decode
+from ingest.extract.encoding import check_not_binary, decode
 from ingest.readers import RawDocument
 
 
@@ -40,11 +40,21 @@ def extract(raw: RawDocument) -> Article:
     if raw.kind == "html":
         body = raw.body if isinstance(raw.body, bytes) else raw.body.encode("utf-8")
         return extract_html(body, url=raw.url, headers=raw.headers)
-    if isinstance(raw.body, bytes):
-        text, _ = decode(raw.body, stage="extract")
-    else:
-        text = raw.body
+    text = decode_text_dump(raw.body) if isinstance(raw.body, bytes) else raw.body
     return extract_text_dump(text)
+
+
+def decode_text_dump(body: bytes) -> str:
+    """Saved text dumps are UTF-8 (or carry a BOM); guessing another encoding would store mojibake."""
+    if body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return decode(body, stage="read")[0]
+    check_not_binary(body, "read")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IngestError(ErrorKind.ENCODING, "read",
+                          f"not valid UTF-8 (byte {exc.start}: {body[exc.start:exc.start + 4]!r}); "
+                          "save the dump as UTF-8") from None
 
 
 def build_document(raw: RawDocument) -> Document:

@@ -6,8 +6,11 @@
 - The anchor view: language-neutral tokens that survive translation — numbers, acronyms
   and names, folded to ASCII and cut to a prefix so that inflected and transliterated
   forms meet (Давидом → davidom → david; Sergey/Sergei → serge). A capitalised word counts
-  as a name only when the word-frequency list of the document's language does not know
-  it as a common word: this drops German nouns, English months and Title Case headings.
+  as a name when it is rare in the document's language, or when other languages use it
+  about as often as this one does: names travel between languages, common words do not.
+  "Regierung" is frequent in German and nowhere else, "Monday" in English; "Bayern",
+  "David" and "Portland" are frequent everywhere. This drops German nouns, English
+  weekdays and Title Case headings, and keeps the names.
 """
 
 from __future__ import annotations
@@ -26,8 +29,15 @@ from ingest.config import Settings
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Numbers with their separators: "1,000", "94.48", "20–21/11/2025" gives 20, 21, 11, 2025.
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+# Numbers with their separators ("1,000", "94.48"; "20–21/11/2025" gives 20, 21, 11, 2025),
+# runs of CJK characters, and runs of letters of any other script, each its own token.
+_TOKEN = re.compile(rf"(\d+(?:[.,]\d+)*)|([{_CJK}]+)|([^\W\d_{_CJK}]+)")
+# Languages whose word lists say whether a word travels: the large Latin and Cyrillic ones.
+_REFERENCE_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk")
+# Words this frequent are function words ("On", "Die", "La" opening a sentence), whatever
+# other languages say: their spellings recur across languages by accident.
+_FUNCTION_WORD_ZIPF = 6.0
 _THOUSANDS = re.compile(r"^\d{1,3}(?:[.,]\d{3})+$")
 _LATIN = re.compile(r"[A-Za-z]")
 _MASK64 = (1 << 64) - 1
@@ -87,14 +97,34 @@ def _wordfreq_languages() -> frozenset[str]:
 
 
 @lru_cache(maxsize=200_000)
-def _is_common_word(word: str, lang: str, common_zipf: float) -> bool:
+def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
+    """True for a frequent word of `lang` that other languages do not share (not a name)."""
     if lang not in _wordfreq_languages() or lang in CJK_LANGS:
         return False  # (wordfreq needs extra tokenisers for CJK, and their words are not cased anyway)
-    return zipf_frequency(word, lang) >= common_zipf
+    own = zipf_frequency(word, lang)
+    if own < rare_zipf:
+        return False
+    if own >= _FUNCTION_WORD_ZIPF:
+        return True
+    # Other scripts' lists are asked for the word as they would spell it (сергей → sergei).
+    spellings = {word, anyascii(word).lower()}
+    elsewhere = max(zipf_frequency(w, other) for other in _REFERENCE_LANGS if other != lang for w in spellings)
+    return elsewhere < own - gap
+
+
+# Transliteration conventions differ (Lammy/Ламми → lammi, Juri/Yuri, Wladimir/Vladimir,
+# Khodorkovsky/Hodorkovski); folding each to one spelling lets the variants meet.
+_SPELLING = [(re.compile(a), b) for a, b in (
+    (r"kh", "h"), (r"ph", "f"), (r"w", "v"), (r"[yj]", "i"), (r"x", "ks"), (r"(.)\1", r"\1"))]
 
 
 def _fold(token: str) -> str:
-    return "".join(ch for ch in anyascii(token).lower() if ch.isalnum())
+    folded = "".join(ch for ch in anyascii(token).lower() if ch.isalnum())
+    if folded.isdigit():
+        return folded
+    for pattern, replacement in _SPELLING:
+        folded = pattern.sub(replacement, folded)
+    return folded
 
 
 def _number_token(raw: str) -> str:
@@ -107,15 +137,18 @@ def anchor_tokens(text: str, lang: str, settings: Settings) -> tuple[str, ...]:
     """The language-neutral tokens of `text`, distinct, in order of first appearance."""
     seen: dict[str, None] = {}
     caseless_script = lang in CJK_LANGS
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if word.isdigit() or word[0].isdigit():
-            for number in _NUMBER.findall(word):
-                seen.setdefault(_number_token(number), None)
+    tokens = _TOKEN.findall(text)
+    # A word the text also writes in lower case is a common word capitalised by position.
+    lowercase = {word for _, _, word in tokens if word and word[0].islower()}
+    for number, cjk, word in tokens:
+        if number:
+            seen.setdefault(_number_token(number), None)
+            continue
+        if cjk:
+            # Names in Chinese or Japanese script are written differently in every other
+            # language; only the Latin-script words such texts contain travel.
             continue
         if caseless_script:
-            # Names in Chinese or Japanese script are written differently in every other
-            # language; only the Latin-script words they contain (acronyms, brands) travel.
             if not _LATIN.match(word):
                 continue
             is_acronym = True  # a Latin-script word in such a text is a name or brand whatever its case
@@ -123,7 +156,10 @@ def anchor_tokens(text: str, lang: str, settings: Settings) -> tuple[str, ...]:
             continue
         else:
             is_acronym = len(word) >= 2 and word.isupper()
-        if not is_acronym and _is_common_word(word.lower(), lang, settings.anchor_common_zipf):
+            if not is_acronym and word.lower() in lowercase:
+                continue
+        if not is_acronym and _is_common_word(word.lower(), lang, settings.anchor_rare_zipf,
+                                              settings.anchor_crosslingual_gap):
             continue
         folded = _fold(word)
         if len(folded) < 2:

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from ingest.config import Settings
+from ingest.fingerprint import anchor_tokens, fingerprint, minhash_from_bytes, signature_bytes
+
+S = Settings()
+
+
+def test_names_fold_to_ascii_and_inflections_meet() -> None:
+    ru = anchor_tokens("Встреча с Давидом Ламми прошла в Брюсселе.", "ru", S)
+    en = anchor_tokens("The meeting with David Lammy took place in Brussels.", "en", S)
+    assert {"david", "lami", "bruse"} <= set(en)
+    assert {"david", "lami"} <= set(ru)
+    assert anchor_tokens("Sergei Yuryev", "en", S) == anchor_tokens("Сергей Юрьев", "ru", S)
+
+
+def test_common_capitalised_words_are_not_anchors() -> None:
+    de = anchor_tokens("Die Regierung beschloss am Montag ein Gesetz für Schulen in Bayern.", "de", S)
+    en = anchor_tokens("On Monday The Government Announced A Plan for Kent.", "en", S)
+    assert "regie" not in de and "geset" not in de and "baier" in de
+    assert "monda" not in en and "gover" not in en and "kent" in en
+
+
+def test_numbers_are_anchors_with_separators_normalised() -> None:
+    assert anchor_tokens("Trade reached 1,500 units, up 94.48% on 20–21/11/2025 as trade grew.", "en", S) == (
+        "1500", "94.48", "20", "21", "11", "2025")
+    assert "1500" in anchor_tokens("Der Handel erreichte 1.500 Einheiten.", "de", S)
+
+
+def test_chinese_and_japanese_keep_only_latin_script_tokens_and_numbers() -> None:
+    assert anchor_tokens("欧盟（EU）在2025年与ASEAN举行会议", "zh", S) == ("eu", "2025", "asean")
+
+
+def test_signatures_round_trip_through_bytes() -> None:
+    fp = fingerprint("Title", "Some text about the harbour in Split reopening.", "en", S)
+    assert minhash_from_bytes(signature_bytes(fp.lexical)).jaccard(fp.lexical) == 1.0

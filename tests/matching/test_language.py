@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from ingest.language import UNKNOWN, detect, normalise_tag
+
+SAMPLES = {
+    "en": "The minister said on Tuesday that the new bridge would open to traffic next spring.",
+    "vi": "Thứ trưởng Bộ Ngoại giao đã đại diện Việt Nam tham dự diễn đàn về hợp tác khu vực.",
+    "de": "Der Minister sagte am Dienstag, die neue Brücke werde im nächsten Frühjahr eröffnet.",
+    "fr": "Le ministre a déclaré mardi que le nouveau pont serait ouvert à la circulation au printemps.",
+    "ru": "Министр заявил во вторник, что новый мост откроется для движения следующей весной.",
+    "uk": "Міністр заявив у вівторок, що новий міст відкриють для руху наступної весни.",
+    "hr": "Ministar je u utorak rekao da će novi most biti otvoren za promet sljedećeg proljeća.",
+    "ja": "大臣は火曜日、新しい橋が来年の春に開通すると述べた。",
+    "zh": "部长周二表示，新大桥将于明年春天通车。",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SAMPLES))
+def test_detects_the_languages_of_the_corpora(lang: str) -> None:
+    assert detect(SAMPLES[lang]) == lang
+
+
+def test_declared_language_is_kept_unless_clearly_wrong() -> None:
+    assert detect(SAMPLES["hr"], declared="bs") == "bs"
+    assert detect(SAMPLES["de"], declared="en") == "de"
+
+
+def test_no_letters_means_undetermined() -> None:
+    assert detect("12 34 56 — 2025") == UNKNOWN
+    assert normalise_tag("en-US") == "en" and normalise_tag("") is None

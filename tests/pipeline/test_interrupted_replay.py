@@ -1,0 +1,60 @@
+"""A replay killed with SIGKILL and run again stores every document once and logs every change once."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+WORDS = ("harbour storm ferry council budget election minister river bridge school hospital court market "
+         "festival museum airport railway police weather energy").split()
+
+
+def corpus(path: Path, n: int) -> None:
+    rng = random.Random(7)
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            words = " ".join(rng.choice(WORDS) for _ in range(120))
+            fh.write(json.dumps({"id": f"doc-{i}", "lang": "en",
+                                 "text": f"Report {i} from Town{i} by Agency{i % 7}. {words}."}) + "\n")
+
+
+def count(db: Path, sql: str) -> int:
+    try:
+        return sqlite3.connect(db, timeout=5).execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_kill_halfway_then_rerun_stores_everything_exactly_once(tmp_path: Path) -> None:
+    data, db = tmp_path / "corpus.jsonl", tmp_path / "kill.db"
+    total = 1500
+    corpus(data, total)
+    proc = subprocess.Popen([sys.executable, "-m", "ingest", "replay", str(data), "--db", str(db)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while count(db, "SELECT count(*) FROM documents") < total // 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stored = count(db, "SELECT count(*) FROM documents")
+    assert 0 < stored < total, "the replay must be killed halfway for this test to mean anything"
+
+    rerun = subprocess.run([sys.executable, "-m", "ingest", "replay", str(data), "--db", str(db)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{stored} skipped" in rerun.stdout
+    assert count(db, "SELECT count(*) FROM documents") == total
+    assert count(db, "SELECT count(DISTINCT key) FROM documents") == total
+    # one change-log row per document, none for the rerun's skipped ones
+    assert count(db, "SELECT count(*) FROM changes") == total
+    assert count(db, "SELECT count(DISTINCT document_id) FROM changes") == total
+    assert count(db, "SELECT count(*) FROM signatures") == total
+    assert count(db, "SELECT count(*) FROM stories WHERE id NOT IN (SELECT story_id FROM documents)") == 0

@@ -131,12 +131,14 @@ def split_end_mark(paragraph: str) -> tuple[str, bool]:
     return head, True
 
 
-def clean_paragraphs(paragraphs: list[str]) -> tuple[list[str], dict[str, object]]:
+def clean_paragraphs(paragraphs: list[str], *, dedupe_min_chars: int = 0) -> tuple[list[str], dict[str, object]]:
     """Drop furniture from a page's paragraphs, in order; return the kept ones and metadata.
 
     Metadata found on the way is kept, not thrown away: "url" from a "Source:" line,
     "authors" from agency bylines. The article ends at an end-of-article mark or at a
-    teaser heading; what follows is other stories.
+    teaser heading; what follows is other stories. A paragraph of `dedupe_min_chars` or
+    more seen before is dropped (a caption or lead printed twice); shorter repeats stay,
+    since recipes and tables repeat short lines on purpose.
     """
     kept: list[str] = []
     meta: dict[str, object] = {"authors": []}
@@ -168,7 +170,7 @@ def clean_paragraphs(paragraphs: list[str]) -> tuple[list[str], dict[str, object
         p, ended = split_end_mark(p)
         # Captions and leads are often printed twice (alt text, then figcaption).
         key = p.casefold()
-        if p and key not in seen:
+        if p and (key not in seen or len(p) < dedupe_min_chars):
             seen.add(key)
             kept.append(p)
         closed = ended or agency is not None

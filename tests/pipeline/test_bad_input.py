@@ -71,8 +71,9 @@ def test_html_pages_and_utf8_bom_are_read(tmp_path: Path, db_path: Path, seeds_d
     folder = make_inputs(tmp_path)
     (folder / "page.html").write_bytes(
         b'<html lang="de"><head><meta charset="windows-1252"><title>Hafen wieder offen</title></head><body>'
-        b"<article><p>Der Hafen von Split ist nach dem Sturm wieder ge\xf6ffnet worden.</p>"
-        b"<p>F\xe4hren nach Hvar fahren wieder.</p></article></body></html>")
+        b"<article><p>Der Hafen von Split ist nach dem schweren Sturm am Montag wieder ge\xf6ffnet worden, "
+        b"teilte die Hafenbeh\xf6rde mit.</p><p>Die F\xe4hren nach Hvar und Bra\xe8 fahren seit dem Mittag "
+        b"wieder nach dem gewohnten Fahrplan.</p></article></body></html>")
     (folder / "bom.txt").write_bytes("\ufeffBOM title here\nA paragraph with a BOM before it.\n".encode())
     shutil.copy(next(seeds_dir.glob("000_*.txt")), folder)
     code, output = replay_dir(tmp_path, db_path)

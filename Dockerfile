@@ -1,0 +1,21 @@
+# newsdedup: the daemon, with its SQLite database on a volume.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    NEWSDEDUP_DB=/data/newsdedup.db NEWSDEDUP_HOST=0.0.0.0 NEWSDEDUP_PORT=8080
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY ingest ./ingest
+COPY storage ./storage
+COPY feeds ./feeds
+COPY seeds ./seeds
+RUN pip install . && useradd --system --uid 10001 --home-dir /data newsdedup \
+    && mkdir -p /data && chown newsdedup /data
+
+USER newsdedup
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)" || exit 1
+CMD ["newsdedup", "serve"]

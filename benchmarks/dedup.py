@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Story clustering, side by side: newsdedup against plain MinHash on the same corpora, same run.
+
+For each corpus: replay it with `newsdedup replay` into a fresh database (a real process:
+wall time and peak RSS are measured), dump `newsdedup clusters`, score with the shared
+`score.py`; then run the baseline — datasketch MinHash over word 5-gram shingles, LSH at
+0.5, union-find — and score it the same way.
+
+    python benchmarks/dedup.py                       # seeds, wmt22-news, wmt22
+    python benchmarks/dedup.py --corpus wmt22-news --shuffles 3
+
+Reads ../shared/bench/dedup/ beside the checkout (or --data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "dedup"
+CORPORA = {"seeds": "seeds.jsonl", "wmt22-news": "wmt22-news.jsonl", "wmt22": "wmt22.jsonl"}
+
+
+def newsdedup(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ingest", *args]
+
+
+def replay(corpus: Path, workdir: Path, name: str) -> dict:
+    db = workdir / f"{name}.db"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(newsdedup("replay", str(corpus), "--db", str(db), "--quiet"), cwd=ROOT,
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"replay failed: {proc.stderr[-2000:]}")
+    predictions = workdir / f"{name}.pred.jsonl"
+    with predictions.open("w") as fh:
+        subprocess.run(newsdedup("clusters", "--db", str(db)), cwd=ROOT, stdout=fh, check=True)
+    docs = sum(1 for _ in corpus.open())
+    return {"seconds": elapsed, "docs_per_second": docs / elapsed, "docs": docs,
+            "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            # ru_maxrss of children is the largest child so far, in KiB on Linux
+            "peak_rss_mb": after.ru_maxrss / 1024, "summary": proc.stdout.strip().splitlines()[-1],
+            "predictions": predictions}
+
+
+def baseline(corpus: Path, workdir: Path, name: str) -> dict:
+    """Plain MinHash: word 5-gram shingles, LSH threshold 0.5, union-find over LSH hits."""
+    from datasketch import MinHash, MinHashLSH
+
+    started = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ids = []
+    for line in corpus.open(encoding="utf-8"):
+        doc = json.loads(line)
+        words = re.findall(r"\w+", doc["text"].lower())
+        shingles = {" ".join(words[i:i + 5]) for i in range(max(1, len(words) - 4))}
+        m = MinHash(num_perm=128)
+        m.update_batch([s.encode("utf-8") for s in shingles])
+        parent[doc["id"]] = doc["id"]
+        for other in lsh.query(m):
+            parent[find(other)] = find(doc["id"])
+        lsh.insert(doc["id"], m)
+        ids.append(doc["id"])
+    elapsed = time.perf_counter() - started
+    predictions = workdir / f"{name}.baseline.jsonl"
+    with predictions.open("w") as fh:
+        for doc_id in ids:
+            fh.write(json.dumps({"id": doc_id, "cluster": find(doc_id)}) + "\n")
+    return {"seconds": elapsed, "docs_per_second": len(ids) / elapsed, "docs": len(ids), "predictions": predictions}
+
+
+def score(gold: Path, predictions: Path, data: Path, extra: list[str] = ()) -> dict:
+    out = Path(tempfile.mktemp(suffix=".json"))
+    subprocess.run([sys.executable, str(data / "score.py"), str(gold), str(predictions), "--json", str(out), *extra],
+                   check=True, capture_output=True)
+    return json.loads(out.read_text())
+
+
+def pick(metrics: dict, subset: str) -> tuple[float, float, float]:
+    """Pairwise (P, R, F1) of a score.py subset: overall, same_lang, cross_lang or a pair like en-ru."""
+    m = metrics.get(subset) or metrics["per_pair"].get(subset)
+    if m is None:
+        return (float("nan"),) * 3
+    pw = m["pairwise"]
+    return pw["P"], pw["R"], pw["F1"]
+
+
+def shuffled_copy(corpus: Path, workdir: Path, seed: int) -> Path:
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    random.Random(seed).shuffle(lines)
+    path = workdir / f"{corpus.stem}.shuffle{seed}.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def same_partition(a: Path, b: Path) -> tuple[int, int]:
+    """(documents whose co-members differ between two clusterings, documents)."""
+    def members(path: Path) -> dict[str, frozenset[str]]:
+        clusters: dict[str, set[str]] = {}
+        rows = [json.loads(line) for line in path.open()]
+        for r in rows:
+            clusters.setdefault(r["cluster"], set()).add(r["id"])
+        return {r["id"]: frozenset(clusters[r["cluster"]]) for r in rows}
+    ma, mb = members(a), members(b)
+    return sum(1 for k in ma if ma[k] != mb.get(k)), len(ma)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--corpus", action="append", choices=sorted(CORPORA))
+    parser.add_argument("--shuffles", type=int, default=0, help="also replay N shuffled orders; count differences")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--json", type=Path, help="write all figures here")
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for name in args.corpus or ["seeds", "wmt22-news", "wmt22"]:
+            corpus = args.data / CORPORA[name]
+            ours = replay(corpus, workdir, name)
+            ours_scores = score(corpus, ours.pop("predictions"), args.data)
+            row = {"newsdedup": {**ours, "scores": ours_scores}}
+            print(f"\n== {name} ({ours['docs']} documents)")
+            print(f"newsdedup  {ours['seconds']:7.2f} s  {ours['docs_per_second']:7.0f} docs/s  "
+                  f"peak RSS {ours['peak_rss_mb']:.0f} MB   [{ours['summary']}]")
+            if not args.no_baseline:
+                base = baseline(corpus, workdir, name)
+                base_scores = score(corpus, base.pop("predictions"), args.data)
+                row["plain-minhash"] = {**base, "scores": base_scores}
+                print(f"baseline   {base['seconds']:7.2f} s  {base['docs_per_second']:7.0f} docs/s (in-process)")
+            print(f"{'':12}{'subset':12}{'P':>7}{'R':>7}{'F1':>7}")
+            for system, data in row.items():
+                for subset in ("overall", "same_lang", "cross_lang"):
+                    p, r, f = pick(data["scores"], subset)
+                    print(f"{system:12}{subset:12}" + "".join(f"{x:7.3f}" if x is not None else "      -"
+                                                               for x in (p, r, f)))
+            for seed in range(1, args.shuffles + 1):
+                shuffled = shuffled_copy(corpus, workdir, seed)
+                other = replay(shuffled, workdir, f"{name}-s{seed}")
+                differ, total = same_partition(workdir / f"{name}.pred.jsonl", other["predictions"])
+                other_scores = score(corpus, other.pop("predictions"), args.data)
+                f1 = pick(other_scores, "overall")[2]
+                print(f"shuffle {seed}: {differ}/{total} documents in a different cluster; overall F1 {f1:.3f}")
+                row.setdefault("shuffles", []).append({"seed": seed, "documents_moved": differ, "f1": f1})
+            results[name] = row
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()

@@ -37,8 +37,10 @@ class Settings:
     near_duplicate: float = 0.6              # lexical Jaccard at or above which two texts are one story
     lexical_link: float = 0.25               # lexical Jaccard that links when the anchors agree too ...
     lexical_anchor_link: float = 0.35        # ... at or above this anchor similarity
-    translation_link: float = 0.45           # anchor similarity that links documents in different languages
-    min_shared_anchors: int = 3              # a cross-language link needs this many shared anchors
+    translation_link: float = 0.3            # anchor similarity that links documents in different languages
+    min_shared_anchors: int = 3              # documents with fewer anchors are not in the anchor index
+    min_anchor_evidence: float = 15.0        # a cross-language link needs shared anchors whose IDF weights
+                                             # (ln N/df: ~9 for a name seen once in 10k documents) add up to this
     story_link: float = 0.5                  # a document joins the story with the best mean link over
                                              # the story's members when that mean reaches this share of
                                              # the link threshold

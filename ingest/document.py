@@ -41,7 +41,7 @@ def extract(raw: RawDocument) -> Article:
         body = raw.body if isinstance(raw.body, bytes) else raw.body.encode("utf-8")
         return extract_html(body, url=raw.url, headers=raw.headers)
     text = decode_text_dump(raw.body) if isinstance(raw.body, bytes) else raw.body
-    return extract_text_dump(text)
+    return extract_text_dump(text, title=raw.title)
 
 
 def decode_text_dump(body: bytes) -> str:

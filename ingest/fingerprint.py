@@ -113,7 +113,8 @@ def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
         return True
     # Other scripts' lists are asked for the word as they would spell it (сергей → sergei).
     spellings = {word, anyascii(word).lower()}
-    elsewhere = max(zipf_frequency(w, other, wordlist=_WORDLIST) for other in _REFERENCE_LANGS if other != lang for w in spellings)
+    elsewhere = max(zipf_frequency(w, other, wordlist=_WORDLIST)
+                    for other in _REFERENCE_LANGS if other != lang for w in spellings)
     return elsewhere < own - gap
 
 

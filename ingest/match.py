@@ -8,8 +8,9 @@ threshold of the rule that admitted it (so rules are comparable; 0 means no link
 - same-language paraphrase: lexical Jaccard >= `lexical_link` and anchor similarity
   >= `lexical_anchor_link` (the anchors keep same-topic stories apart: two different
   agency stories about one summit share many character runs but few names and numbers);
-- translation: different languages, anchor similarity >= `translation_link` with at least
-  `min_shared_anchors` shared anchors.
+- translation: different languages, anchor similarity >= `translation_link`, and shared
+  anchors whose IDF weights add up to `min_anchor_evidence` (two short texts that share
+  "5" and "2021" are similar, but that is no evidence of one story).
 
 Anchor similarity is IDF-weighted overlap normalised by the geometric mean of the two
 documents' weights, so common tokens ("EU", "2025") count for little and rare names for
@@ -135,28 +136,30 @@ class StoryIndex:
         df = self.document_frequency.get(token, 0) + 1  # the document being matched holds it too
         return math.log((self.total_documents + 2) / df)
 
-    def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, int]:
+    def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
+        """(IDF-weighted overlap over the geometric mean of the weights, the shared weight itself)."""
         shared = a & b
         if not shared:
-            return 0.0, 0
+            return 0.0, 0.0
         weight = self.weight
         total_a = sum(weight(t) for t in a)
         total_b = sum(weight(t) for t in b)
+        evidence = sum(weight(t) for t in shared)
         if total_a <= 0 or total_b <= 0:
-            return 0.0, len(shared)
-        return sum(weight(t) for t in shared) / math.sqrt(total_a * total_b), len(shared)
+            return 0.0, evidence
+        return evidence / math.sqrt(total_a * total_b), evidence
 
     def link(self, lang: str, lexical: LeanMinHash, anchors: frozenset[str], other: IndexedDocument) -> Link:
         s = self.settings
         lexical_jaccard = lexical.jaccard(other.lexical)
         if lexical_jaccard >= s.near_duplicate:
             return Link(other.id, other.story_id, "near-duplicate", lexical_jaccard / s.near_duplicate)
-        anchor_sim, shared = self.anchor_similarity(anchors, other.anchors)
+        anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
         if other.lang == lang:
             if lexical_jaccard >= s.lexical_link and anchor_sim >= s.lexical_anchor_link:
                 strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
                 return Link(other.id, other.story_id, "paraphrase", strength)
-        elif anchor_sim >= s.translation_link and shared >= s.min_shared_anchors:
+        elif anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence:
             return Link(other.id, other.story_id, "translation", anchor_sim / s.translation_link)
         return Link(other.id, other.story_id, "none", 0.0)
 

@@ -12,11 +12,12 @@ _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::
 _TITLE_MAX = 160
 
 
-def extract_text_dump(text: str) -> Article:
+def extract_text_dump(text: str, *, title: str | None = None) -> Article:
     """Clean a plain-text dump of an article page into an `Article`.
 
-    The first line is taken as the title when it reads like one (short, no closing
-    full stop); otherwise the title is derived from the first sentence.
+    With no `title` given, the first line is taken as the title when it reads like one
+    (short, no closing full stop) and more text follows; otherwise the title is derived
+    from the first sentence.
     """
     article = Article()
     m = _LEADING_DATE.match(text)
@@ -25,9 +26,16 @@ def extract_text_dump(text: str) -> Article:
         text = text[m.end():]
     lines = text.splitlines()
     first_index = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first_index is not None and _looks_like_title(normalise_space(lines[first_index])):
-        article.title = normalise_space(lines[first_index])
-        lines = lines[first_index + 1:]
+    if first_index is not None:
+        first = normalise_space(lines[first_index])
+        more_follows = any(line.strip() for line in lines[first_index + 1:])
+        if title is not None:
+            article.title = title
+            if first == normalise_space(title) and more_follows:
+                lines = lines[first_index + 1:]
+        elif _looks_like_title(first) and more_follows:
+            article.title = first
+            lines = lines[first_index + 1:]
     paragraphs, meta = clean_paragraphs(lines)
     article.text = "\n\n".join(paragraphs)
     article.url = meta.get("url")  # type: ignore[assignment]

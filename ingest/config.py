@@ -27,7 +27,7 @@ class Settings:
     lexical_shingle: int = 5                 # character n-gram size for alphabetic scripts
     lexical_shingle_cjk: int = 3             # character n-gram size for Chinese and Japanese
     anchor_prefix: int = 5                   # language-neutral tokens are cut to this many characters
-    anchor_rare_zipf: float = 3.0            # a capitalised word rarer than this (wordfreq Zipf) in the
+    anchor_rare_zipf: float = 3.3            # a capitalised word rarer than this (wordfreq Zipf) in the
                                              # document's language is a name ...
     anchor_crosslingual_gap: float = 1.5     # ... and so is a frequent one that other languages use
                                              # within this many Zipf points as often

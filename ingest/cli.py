@@ -211,3 +211,123 @@ def feed(ctx: click.Context, db: str | None, limit: int) -> None:
     base_url = settings.base_url or f"http://{settings.host}:{settings.port}"
     sys.stdout.buffer.write(render_feed(store.latest_stories(limit), base_url=base_url))
     store.close()
+
+
+@main.group()
+def sources() -> None:
+    """Manage the sources the crawler polls: feeds, sitemaps and section pages.
+
+    \b
+      newsdedup sources add https://example.org/feed.xml --interval 600 --lang en
+      newsdedup sources list
+      newsdedup sources import subscriptions.opml
+    """
+
+
+@sources.command("add")
+@click.argument("url")
+@_db_option
+@click.option("--title", help="A name for the source.")
+@click.option("--lang", help="Language hint for its articles (ISO 639-1).")
+@click.option("--interval", type=click.IntRange(min=30), help="Seconds between two polls [default: 900].")
+@click.option("--disabled", is_flag=True, help="Add it without polling it yet.")
+@click.pass_context
+def sources_add(ctx: click.Context, url: str, db: str | None, title: str | None, lang: str | None,
+                interval: int | None, disabled: bool) -> None:
+    """Add a source by the URL of its feed, sitemap or section page (or update it)."""
+    from ingest.sources.links import absolute_url
+
+    settings = _settings(ctx, db=db)
+    clean = absolute_url(url, None)
+    if clean is None:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
+    store = _open_store(settings)
+    source = store.add_source(clean, title=title, lang=lang, interval_seconds=interval or settings.default_interval,
+                              enabled=not disabled)
+    click.echo(f"source {source['id']}: {source['url']} every {source['interval_seconds']}s"
+               + ("" if source["enabled"] else " (disabled)"))
+
+
+@sources.command("list")
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@click.pass_context
+def sources_list(ctx: click.Context, db: str | None, fmt: str) -> None:
+    """List sources with their interval and how their last run went."""
+    store = _open_store(_settings(ctx, db=db))
+    for s in store.sources():
+        if fmt == "jsonl":
+            click.echo(json.dumps(s, ensure_ascii=False))
+            continue
+        state = "off" if not s["enabled"] else (f"error: {s['last_error_kind']}" if s["last_error_kind"]
+                                                 else ("ok" if s["last_success"] else "new"))
+        click.echo(f"{s['id']:>4}  {state:<22} every {s['interval_seconds']:>5}s  {s['kind'] or '?':<7} {s['url']}")
+
+
+@sources.command("remove")
+@click.argument("source")
+@_db_option
+@click.pass_context
+def sources_remove(ctx: click.Context, source: str, db: str | None) -> None:
+    """Remove a source by id or URL (its stored articles stay)."""
+    store = _open_store(_settings(ctx, db=db))
+    if not store.remove_source(source):
+        raise click.ClickException(f"no source {source!r}; see 'newsdedup sources list'")
+    click.echo(f"removed {source}")
+
+
+@sources.command("import")
+@click.argument("opml_file", type=click.File("rb"))
+@_db_option
+@click.pass_context
+def sources_import(ctx: click.Context, opml_file: object, db: str | None) -> None:
+    """Add every feed of an OPML file (a feed reader's export)."""
+    from ingest.sources import parse_opml
+
+    settings = _settings(ctx, db=db)
+    try:
+        document = parse_opml(opml_file.read())  # type: ignore[attr-defined]
+    except IngestError as exc:
+        raise click.ClickException(f"cannot read the OPML file: {exc.message}") from None
+    store = _open_store(settings)
+    for feed in document.feeds:
+        store.add_source(feed.xml_url, title=feed.title, interval_seconds=settings.default_interval)
+    click.echo(f"imported {len(document.feeds)} sources")
+
+
+@sources.command("export")
+@_db_option
+@click.pass_context
+def sources_export(ctx: click.Context, db: str | None) -> None:
+    """Print every source as OPML, for a feed reader or another newsdedup."""
+    from ingest.sources import OpmlFeed, render_opml
+
+    store = _open_store(_settings(ctx, db=db))
+    feeds = [OpmlFeed(xml_url=s["url"], title=s["title"]) for s in store.sources()]
+    sys.stdout.buffer.write(render_opml(feeds))
+
+
+@main.command()
+@_db_option
+@click.pass_context
+def crawl(ctx: click.Context, db: str | None) -> None:
+    """Fetch every enabled source now, once, through the pipeline, and exit.
+
+    What was fetched before is revalidated (ETag, Last-Modified, body hash), so an
+    unchanged source costs one conditional request. Exit status 1 if a source failed.
+    """
+    import asyncio
+    import logging
+
+    from ingest.crawl import Crawler
+    from ingest.pipeline import Pipeline
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = _settings(ctx, db=db)
+    store = _open_store(settings)
+    runs = asyncio.run(Crawler(store, Pipeline(store, settings), settings).run_sources(
+        store.sources(enabled_only=True)))
+    failed = sum(1 for r in runs if r.error)
+    click.echo(f"{len(runs)} sources: {sum(sum(r.outcomes.values()) for r in runs)} documents stored, "
+               f"{failed} sources failed")
+    sys.exit(1 if failed else 0)

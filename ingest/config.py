@@ -45,6 +45,9 @@ class Settings:
                                              # the story's members when that mean reaches this share of
                                              # the link threshold
     window_days: float = 7.0                 # the live index holds documents published this recently
+    # -- crawling
+    default_interval: int = 900              # seconds between two runs of a source, unless set per source
+    max_articles_per_run: int = 200          # articles one run of one source fetches at most
     # -- daemon and HTTP
     host: str = "127.0.0.1"
     port: int = 8080

@@ -77,4 +77,5 @@ def build_document(raw: RawDocument) -> Document:
         description=article.description,
         image=article.image,
         content_hash=content_hash(title, article.text),
+        source_id=raw.source_id,
     )

@@ -124,5 +124,5 @@ class Pipeline:
             self._since_eviction = 0
             self.index.evict_before(self._window_start())
 
-    def record_failure(self, origin: str, error: IngestError) -> None:
-        self.store.record_error(origin, error.kind.value, error.stage, error.message)
+    def record_failure(self, origin: str, error: IngestError, source_id: int | None = None) -> None:
+        self.store.record_error(origin, error.kind.value, error.stage, error.message, source_id)

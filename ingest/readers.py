@@ -34,6 +34,7 @@ class RawDocument:
     published: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     size: int = 0                 # bytes read, for progress
+    source_id: int | None = None  # the crawled source it came from
 
 
 @dataclass

@@ -7,6 +7,8 @@ Open it yourself with `sqlite3 newsdedup.db` or `sqlite-utils tables newsdedup.d
 - `changes`: the append-only change log the feeds are views of;
 - `signatures`: stored MinHash views, so a restart does not re-hash the corpus;
 - `anchor_df`: how many documents hold each language-neutral token (IDF weights);
+- `sources`: what the crawler polls, how often, and how its last run went;
+- `fetch_state`: per URL, the validators (ETag, Last-Modified) and body hash of the last fetch;
 - `ingest_errors`: what could not be ingested, and why.
 """
 
@@ -85,8 +87,32 @@ CREATE TABLE IF NOT EXISTS anchor_df (
     token TEXT PRIMARY KEY,
     df INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    title TEXT,
+    kind TEXT,                      -- feed, sitemap or html: learned at the first fetch
+    lang TEXT,                      -- language hint for its articles
+    interval_seconds INTEGER NOT NULL DEFAULT 900,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    added TEXT NOT NULL,
+    next_due REAL,                  -- epoch seconds: a restarted daemon resumes from here
+    last_run TEXT,
+    last_success TEXT,
+    last_error_kind TEXT,
+    last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS fetch_state (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    body_sha256 TEXT,
+    status INTEGER,
+    fetched_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ingest_errors (
     id INTEGER PRIMARY KEY,
+    source_id INTEGER,
     origin TEXT NOT NULL,
     kind TEXT NOT NULL,
     stage TEXT NOT NULL,
@@ -290,9 +316,74 @@ class Store:
 
     # -- errors
 
-    def record_error(self, origin: str, kind: str, stage: str, message: str) -> None:
-        self.conn.execute("INSERT INTO ingest_errors (origin, kind, stage, message, at) VALUES (?,?,?,?,?)",
-                          (origin, kind, stage, message, utcnow()))
+    def record_error(self, origin: str, kind: str, stage: str, message: str, source_id: int | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO ingest_errors (source_id, origin, kind, stage, message, at) VALUES (?,?,?,?,?,?)",
+            (source_id, origin, kind, stage, message, utcnow()))
+
+    # -- sources
+
+    _SOURCE_COLUMNS = ("id", "url", "title", "kind", "lang", "interval_seconds", "enabled", "added", "next_due",
+                       "last_run", "last_success", "last_error_kind", "last_error")
+
+    def add_source(self, url: str, *, title: str | None = None, lang: str | None = None,
+                   interval_seconds: int = 900, enabled: bool = True) -> dict[str, Any]:
+        """Add a source (or update the settings of the one with this URL) and return it."""
+        self.conn.execute(
+            """INSERT INTO sources (url, title, lang, interval_seconds, enabled, added) VALUES (?,?,?,?,?,?)
+               ON CONFLICT(url) DO UPDATE SET title = coalesce(excluded.title, title),
+                   lang = coalesce(excluded.lang, lang), interval_seconds = excluded.interval_seconds,
+                   enabled = excluded.enabled""",
+            (url, title, lang, interval_seconds, int(enabled), utcnow()))
+        source = self.source(url)
+        assert source is not None
+        return source
+
+    def source(self, id_or_url: int | str) -> dict[str, Any] | None:
+        column = "id" if isinstance(id_or_url, int) or str(id_or_url).isdigit() else "url"
+        row = self.conn.execute(f"SELECT {', '.join(self._SOURCE_COLUMNS)} FROM sources WHERE {column} = ?",
+                                (id_or_url,)).fetchone()
+        return dict(zip(self._SOURCE_COLUMNS, row, strict=True)) if row else None
+
+    def sources(self, *, enabled_only: bool = False) -> list[dict[str, Any]]:
+        where = "WHERE enabled = 1" if enabled_only else ""
+        rows = self.conn.execute(f"SELECT {', '.join(self._SOURCE_COLUMNS)} FROM sources {where} ORDER BY id")
+        return [dict(zip(self._SOURCE_COLUMNS, row, strict=True)) for row in rows]
+
+    def remove_source(self, id_or_url: int | str) -> bool:
+        source = self.source(id_or_url)
+        if source is None:
+            return False
+        self.conn.execute("DELETE FROM sources WHERE id = ?", (source["id"],))
+        return True
+
+    def record_source_run(self, source_id: int, *, kind: str | None, next_due: float,
+                          error_kind: str | None = None, error: str | None = None) -> None:
+        now = utcnow()
+        self.conn.execute(
+            """UPDATE sources SET kind = coalesce(?, kind), next_due = ?, last_run = ?,
+                   last_success = CASE WHEN ? IS NULL THEN ? ELSE last_success END,
+                   last_error_kind = ?, last_error = ? WHERE id = ?""",
+            (kind, next_due, now, error_kind, now, error_kind, error, source_id))
+
+    # -- fetch state (validators and body hashes, per URL)
+
+    def fetch_state(self, url: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT etag, last_modified, body_sha256, status, fetched_at FROM fetch_state WHERE url = ?", (url,)
+        ).fetchone()
+        return dict(zip(("etag", "last_modified", "body_sha256", "status", "fetched_at"), row, strict=True)) \
+            if row else None
+
+    def save_fetch_state(self, url: str, *, etag: str | None, last_modified: str | None,
+                         body_sha256: str | None, status: int) -> None:
+        self.conn.execute(
+            """INSERT INTO fetch_state (url, etag, last_modified, body_sha256, status, fetched_at)
+               VALUES (?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag,
+                   last_modified = excluded.last_modified,
+                   body_sha256 = coalesce(excluded.body_sha256, body_sha256),
+                   status = excluded.status, fetched_at = excluded.fetched_at""",
+            (url, etag, last_modified, body_sha256, status, utcnow()))
 
     # -- reading for feeds and the CLI
 

@@ -34,6 +34,7 @@ class BoundedDecoder:
         self.produced = 0
         self._zlib: zlib._Decompress | None = None
         self._first = True
+        self._trailing = False        # the stream has ended; the rest of the body is ignored
         if self.encoding in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
@@ -47,14 +48,28 @@ class BoundedDecoder:
         self._first = False
         assert self._zlib is not None
         out = []
-        while data:
-            if self._zlib.eof:
-                break  # trailing garbage after the stream ends is ignored, as browsers do
+        while data and not self._trailing:
+            if self._zlib.eof and not self._next_member(data):
+                break
             # Ask for one byte more than the cap allows so overflow is detected, never buffered.
             chunk = self._zlib.decompress(data, self.limit - self.produced + 1)
             out.append(self._count(chunk))
-            data = self._zlib.unconsumed_tail
+            data = self._zlib.unused_data if self._zlib.eof else self._zlib.unconsumed_tail
         return b"".join(out)
+
+    def _next_member(self, data: bytes) -> bool:
+        """After one gzip member ends, another may follow (concatenated gzip files are valid and
+        every member counts toward the cap); anything else after the end is ignored, as browsers do."""
+        if self.encoding == "deflate" or not data.startswith(b"\x1f"):
+            self._trailing = True
+            return False
+        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return True
+
+    def finish(self) -> None:
+        """Raise zlib.error if a compressed body stopped before its end (a truncated transfer)."""
+        if self._zlib is not None and not self._zlib.eof:
+            raise zlib.error("the compressed stream is truncated")
 
     def _count(self, chunk: bytes) -> bytes:
         self.produced += len(chunk)
@@ -69,13 +84,17 @@ async def read_capped(chunks: AsyncIterator[bytes], content_encoding: str | None
     parts = []
     async for raw in chunks:
         parts.append(decoder.feed(raw))
+    decoder.finish()
     return b"".join(parts)
 
 
 def decompress(data: bytes, content_encoding: str, limit: int, stage: str = "fetch") -> bytes:
     """Decompress a whole buffer under the same cap (a .gz sitemap file); IngestError on failure."""
+    decoder = BoundedDecoder(content_encoding, limit)
     try:
-        return BoundedDecoder(content_encoding, limit).feed(data)
+        body = decoder.feed(data)
+        decoder.finish()
+        return body
     except TooLarge:
         raise IngestError(ErrorKind.TOO_LARGE, stage,
                           f"the body inflates past the {limit:,}-byte limit; a compression bomb "

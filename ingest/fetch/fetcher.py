@@ -46,6 +46,8 @@ class _Request:
     accept: tuple[str, ...]
     max_bytes: int
     respect_robots: bool
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class Fetcher:
@@ -77,15 +79,19 @@ class Fetcher:
         await self._client.aclose()
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-                    accept: tuple[str, ...] = content.DOCUMENT_TYPES) -> FetchResult:
+                    accept: tuple[str, ...] = content.DOCUMENT_TYPES, max_bytes: int | None = None
+                    ) -> FetchResult:
         """GET `url`. Validators from the last fetch are sent back verbatim; on 304 the result
-        has not_modified=True and an empty body. Raises IngestError with the failure's kind."""
+        has not_modified=True and an empty body. `accept` lists the media types the caller can
+        use; `max_bytes` overrides the settings' cap (sitemaps may be 50 MB).
+        Raises IngestError with the failure's kind."""
         headers = {"Accept": content.accept_header(accept)}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        request = _Request(headers, accept, self.settings.max_bytes, self.settings.respect_robots)
+        request = _Request(headers, accept, max_bytes or self.settings.max_bytes, self.settings.respect_robots,
+                           etag, last_modified)
         return await self._logged(url, request)
 
     def retry_after(self, url: str) -> float:
@@ -116,10 +122,15 @@ class Fetcher:
                 await self._check_robots(current)
             reply, attempts = await self._with_retries(current, request)
             if not reply.is_redirect:
-                return _result(url, current, reply, visited, attempts, started)
+                return _result(url, current, reply, request, visited, attempts, started)
             assert reply.location is not None
             visited.append(str(current))
-            target = _parse_url(str(current.join(reply.location)))
+            try:
+                target = _parse_url(str(current.join(reply.location)))
+            except (IngestError, httpx.InvalidURL) as exc:
+                kind = exc.kind if isinstance(exc, IngestError) else ErrorKind.MALFORMED
+                raise IngestError(kind, STAGE, f"{current} redirects to {reply.location!r}, which cannot "
+                                  "be followed: only http and https URLs can be fetched") from None
             if str(target) in visited:
                 raise IngestError(ErrorKind.TOO_MANY_REDIRECTS, STAGE,
                                   f"{url} redirects in a loop ({' -> '.join(visited)} -> {target}); "
@@ -136,17 +147,20 @@ class Fetcher:
             try:
                 return await self._once(url, key, request), attempt + 1
             except IngestError as exc:
-                if exc.kind not in _RETRYABLE or attempt == self.settings.retries:
+                if exc.kind not in _RETRYABLE:
                     raise
+                if attempt == self.settings.retries:
+                    if attempt == 0:
+                        raise
+                    raise IngestError(exc.kind, exc.stage,
+                                      f"{exc.message} (gave up after {attempt + 1} attempts)") from exc
                 retry_after = exc.retry_after if isinstance(exc, StatusError) else None
                 if retry_after is not None:
                     if retry_after > self.settings.max_retry_after:
                         raise
-                    # The host slot already holds every request to this host until then.
-                    self._hosts.block(key, retry_after)
-                    continue
+                    continue  # _once blocked the host: its slot holds the retry until then
                 wait = backoff_delay(attempt, base=self.settings.backoff_base, cap=self.settings.backoff_max)
-                log.info("fetch retry %s in %.2f s: %s", url, wait, exc.kind.value)
+                log.debug("fetch retry %s in %.2f s: %s", url, wait, exc.kind.value)
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")
 
@@ -163,7 +177,7 @@ class Fetcher:
                     finally:
                         await response.aclose()
             except StatusError as exc:
-                if exc.retry_after is not None and exc.status in (429, 503):
+                if exc.retry_after is not None:
                     self._hosts.block(key, exc.retry_after)
                 raise
             except IngestError:
@@ -214,9 +228,13 @@ def _parse_url(url: str) -> httpx.URL:
     return parsed.copy_with(fragment=None)
 
 
-def _result(requested: str, url: httpx.URL, reply: Reply, visited: list[str], attempts: int,
-            started: float) -> FetchResult:
+def _result(requested: str, url: httpx.URL, reply: Reply, request: _Request, visited: list[str],
+            attempts: int, started: float) -> FetchResult:
     media_type, charset = content.parse_content_type(reply.headers.get("content-type"))
+    etag, last_modified = reply.headers.get("etag"), reply.headers.get("last-modified")
+    if reply.not_modified:
+        # A 304 may omit the validators; the ones sent are still the current ones.
+        etag, last_modified = etag or request.etag, last_modified or request.last_modified
     return FetchResult(
         url=str(url),
         requested_url=requested,
@@ -225,8 +243,8 @@ def _result(requested: str, url: httpx.URL, reply: Reply, visited: list[str], at
         body=reply.body,
         content_type=media_type,
         charset=charset,
-        etag=reply.headers.get("etag"),
-        last_modified=reply.headers.get("last-modified"),
+        etag=etag,
+        last_modified=last_modified,
         body_sha256=None if reply.not_modified else hashlib.sha256(reply.body).hexdigest(),
         not_modified=reply.not_modified,
         elapsed=time.monotonic() - started,
@@ -236,12 +254,13 @@ def _result(requested: str, url: httpx.URL, reply: Reply, visited: list[str], at
 
 
 def fetch_once(url: str, settings: FetchSettings | None = None, *, etag: str | None = None,
-               last_modified: str | None = None,
-               accept: tuple[str, ...] = content.DOCUMENT_TYPES) -> FetchResult:
+               last_modified: str | None = None, accept: tuple[str, ...] = content.DOCUMENT_TYPES,
+               max_bytes: int | None = None) -> FetchResult:
     """Fetch one URL from synchronous code (a fresh event loop and client; not for bulk crawling)."""
 
     async def run() -> FetchResult:
         async with Fetcher(settings) as fetcher:
-            return await fetcher.fetch(url, etag=etag, last_modified=last_modified, accept=accept)
+            return await fetcher.fetch(url, etag=etag, last_modified=last_modified, accept=accept,
+                                       max_bytes=max_bytes)
 
     return asyncio.run(run())

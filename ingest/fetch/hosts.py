@@ -14,8 +14,8 @@ from ingest.errors import ErrorKind, IngestError
 
 
 def host_key(url: httpx.URL) -> str:
-    """Politeness is per host and port: two ports are two servers to be polite to."""
-    return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    """Politeness is per host name: http and https (or any two ports) of one host share its limits."""
+    return url.host
 
 
 @dataclass

@@ -22,7 +22,6 @@ class Reply:
     headers: dict[str, str]
     body: bytes = b""
     location: str | None = None       # set for a redirect
-    retry_after: float | None = None  # seconds, from a 429 or 503
 
     @property
     def is_redirect(self) -> bool:
@@ -50,7 +49,8 @@ class ResponseHandler:
         if status == 304:
             return Reply(status, self.headers)
         if status >= 400:
-            retry_after = parse_retry_after(self.headers.get("retry-after"))
+            # Retry-After means "come back then" only with a 429 or 503 (RFC 9110 §10.2.3).
+            retry_after = parse_retry_after(self.headers.get("retry-after")) if status in (429, 503) else None
             raise StatusError(from_status(status, self.url, retry_after), status, retry_after)
         if not 200 <= status < 300:
             raise IngestError(ErrorKind.UNSUPPORTED, STAGE,

@@ -18,7 +18,7 @@ class FetchSettings:
     total_timeout: float = 60.0         # seconds for one request from send to last byte (beats slow drips)
     max_bytes: int = 10_000_000         # body cap after decompression
     max_redirects: int = 5
-    per_host_concurrency: int = 2       # requests in flight to one host (host:port)
+    per_host_concurrency: int = 2       # requests in flight to one host name
     per_host_delay: float = 1.0         # minimum seconds between two request starts to one host
     retries: int = 2                    # extra attempts after a timeout, 5xx or 429
     backoff_base: float = 1.0           # first retry waits about this long; doubles each time, with jitter

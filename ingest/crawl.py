@@ -1,0 +1,166 @@
+"""The crawler: fetch a source, find its articles, fetch those that are new or changed, ingest them.
+
+Everything after fetching is the same `Pipeline.ingest` that `replay` uses. A URL's fetch
+state (validators, body hash) is saved only after its document is stored, so a crawl
+killed at any moment refetches at most what was in flight, and the pipeline's
+key-and-hash check keeps that from storing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ingest.config import Settings
+from ingest.errors import ErrorKind, IngestError
+from ingest.fetch import FEED_TYPES, HTML_TYPES, SITEMAP_TYPES, Fetcher, FetchResult, FetchSettings
+from ingest.pipeline import Pipeline
+from ingest.readers import RawDocument
+from ingest.sources import ArticleLink, SourceKind, detect_kind, discover_article_links, parse_feed, parse_sitemap
+from storage.store import Store
+
+log = logging.getLogger("newsdedup.crawl")
+
+# Sitemap indexes can list thousands of sitemaps; a run reads the first few.
+MAX_CHILD_SITEMAPS = 5
+
+
+@dataclass
+class SourceRun:
+    """What one run of one source did, for logs, metrics and the CLI."""
+
+    source_id: int
+    url: str
+    kind: str | None = None
+    links: int = 0
+    skipped: int = 0                      # already stored and not updated since
+    outcomes: Counter[str] = field(default_factory=Counter)   # created / version / ... per document
+    errors: Counter[str] = field(default_factory=Counter)     # error kind -> count
+    error: IngestError | None = None      # the source itself could not be read
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        if self.error:
+            return f"source {self.source_id} {self.url}: failed: {self.error.kind.value}: {self.error.message}"
+        stored = ", ".join(f"{n} {k}" for k, n in sorted(self.outcomes.items())) or "nothing new"
+        errors = ", ".join(f"{n} {k}" for k, n in sorted(self.errors.items()))
+        return (f"source {self.source_id} {self.url}: {self.kind or 'unchanged'}, {self.links} links, "
+                f"{self.skipped} known; {stored}" + (f"; errors: {errors}" if errors else "")
+                + f" ({self.seconds:.1f}s)")
+
+
+class Crawler:
+    def __init__(self, store: Store, pipeline: Pipeline, settings: Settings,
+                 fetch_settings: FetchSettings | None = None) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.settings = settings
+        self.fetch_settings = fetch_settings or FetchSettings.from_settings(settings)
+
+    async def run_sources(self, sources: Iterable[dict[str, Any]]) -> list[SourceRun]:
+        """Run every source once, concurrently; the fetcher keeps each host's limits."""
+        async with Fetcher(self.fetch_settings) as fetcher:
+            return list(await asyncio.gather(*(self.run_source(fetcher, s) for s in sources)))
+
+    async def run_source(self, fetcher: Fetcher, source: dict[str, Any]) -> SourceRun:
+        run = SourceRun(source["id"], source["url"])
+        started = time.monotonic()
+        try:
+            links = await self._links(fetcher, source, run)
+            for link in links[: self.settings.max_articles_per_run]:
+                await self._article(fetcher, source, link, run)
+        except IngestError as exc:
+            run.error = exc
+            self.pipeline.record_failure(source["url"], exc, source_id=source["id"])
+        run.seconds = time.monotonic() - started
+        self.store.record_source_run(
+            source["id"], kind=run.kind, next_due=time.time() + source["interval_seconds"],
+            error_kind=run.error.kind.value if run.error else None, error=run.error.message if run.error else None)
+        log.info(run.line())
+        return run
+
+    async def _links(self, fetcher: Fetcher, source: dict[str, Any], run: SourceRun) -> list[ArticleLink]:
+        result = await self._fetch(fetcher, source["url"], FEED_TYPES + SITEMAP_TYPES + HTML_TYPES)
+        if result is None:
+            return []  # not modified since the last run
+        kind = detect_kind(result.body, content_type=result.content_type, url=result.url)
+        run.kind = kind.value
+        if kind is SourceKind.FEED:
+            links = parse_feed(result.body, url=result.url, content_type=result.content_type).links
+        elif kind is SourceKind.SITEMAP:
+            links = await self._sitemap_links(fetcher, result)
+        elif kind is SourceKind.HTML:
+            links = discover_article_links(result.body, result.url, charset=result.charset)
+        else:
+            raise IngestError(ErrorKind.UNSUPPORTED, "sources",
+                              f"{result.url} is neither a feed, a sitemap nor an HTML page")
+        self._remember(result)
+        run.links = len(links)
+        return links
+
+    async def _sitemap_links(self, fetcher: Fetcher, result: FetchResult) -> list[ArticleLink]:
+        sitemap = parse_sitemap(result.body, url=result.url)
+        links = list(sitemap.links)
+        for child in sitemap.sitemaps[:MAX_CHILD_SITEMAPS]:
+            try:
+                child_result = await self._fetch(fetcher, child, SITEMAP_TYPES, force=True)
+            except IngestError as exc:
+                log.warning("sitemap %s: %s", child, exc)
+                continue
+            if child_result is not None:
+                links.extend(parse_sitemap(child_result.body, url=child_result.url).links)
+        # Newest first: a run that stops at the per-run cap keeps the freshest news.
+        links.sort(key=lambda link: link.published or link.updated or datetime.min.replace(tzinfo=UTC),
+                   reverse=True)
+        return links
+
+    async def _article(self, fetcher: Fetcher, source: dict[str, Any], link: ArticleLink, run: SourceRun) -> None:
+        state = self.store.fetch_state(link.url)
+        if state and not _updated_since(link, state["fetched_at"]):
+            run.skipped += 1
+            return
+        try:
+            result = await self._fetch(fetcher, link.url, HTML_TYPES)
+            if result is None:
+                run.skipped += 1
+                return
+            raw = RawDocument(key=link.url, origin=link.url, kind="html", body=result.body, url=result.url,
+                              lang=link.lang or source.get("lang"), headers=result.headers,
+                              published=link.published.isoformat() if link.published else None,
+                              source_id=source["id"])
+            outcome = self.pipeline.ingest(raw)
+            run.outcomes[outcome.kind] += 1
+            self._remember(result)
+        except IngestError as exc:
+            run.errors[exc.kind.value] += 1
+            self.pipeline.record_failure(link.url, exc, source_id=source["id"])
+
+    async def _fetch(self, fetcher: Fetcher, url: str, accept: tuple[str, ...],
+                     force: bool = False) -> FetchResult | None:
+        """The fetch result, or None when the URL has not changed since its last fetch."""
+        state = None if force else self.store.fetch_state(url)
+        result = await fetcher.fetch(url, etag=state and state["etag"],
+                                     last_modified=state and state["last_modified"], accept=accept)
+        if state and result.unchanged_since(state["body_sha256"]):
+            self._remember(result)
+            return None
+        return result
+
+    def _remember(self, result: FetchResult) -> None:
+        self.store.save_fetch_state(result.requested_url, etag=result.etag, last_modified=result.last_modified,
+                                    body_sha256=result.body_sha256, status=result.status)
+
+
+def _updated_since(link: ArticleLink, fetched_at: str) -> bool:
+    """True when the source says the article changed after we last fetched it."""
+    changed = link.updated or None
+    if changed is None:
+        return False
+    last = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+    return changed > last

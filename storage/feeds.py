@@ -1,0 +1,278 @@
+"""Read-only queries the feeds make: the change log, stories as they stood at a given change, documents.
+
+The feeds are views over the append-only `changes` table. Everything here reads inside one
+snapshot (`FeedReader.snapshot()`), so a page rendered while the pipeline writes shows the
+database as of one sequence number, never half of a document's transaction.
+
+Only the existing indexes are needed: `changes` by rowid (seq) and by (story_id, seq), and
+the primary keys of `documents` and `revisions`. Per-language and per-source feeds walk the
+change log backwards until they have enough stories, which is cheap for busy languages and
+sources; indexes on documents(lang) and documents(source_id) would speed up rare ones.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    seq: int
+    story_id: str
+    document_id: int
+    kind: str          # created / version / translation / changed
+    at: str
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: str
+    representative_id: int
+    first_seen: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    key: str
+    story_id: str
+    url: str | None
+    lang: str
+    published: str | None
+    authors: tuple[str, ...]
+    description: str | None
+    source_id: int | None
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    document_id: int
+    revision: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    id: int
+    title: str | None
+    url: str | None
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A read connection to an existing database; never creates one, never writes.
+
+    Opened read-write at the file level (so SQLite can map the WAL index even when the writer
+    has closed) but with query_only on, so no statement through it can change anything.
+    """
+    if not Path(path).is_file():
+        raise sqlite3.OperationalError(f"no database at {path!r}")
+    conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=rw", uri=True, timeout=5,
+                           isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class FeedReader:
+    """The feed queries over one connection. Use one reader per thread."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[FeedReader]:
+        """One read transaction: every query inside sees the same committed state (WAL snapshot)."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.conn.execute("COMMIT")
+
+    def ping(self) -> int:
+        """The newest sequence number; raises when the database cannot be read."""
+        return self.head_seq()
+
+    def head_seq(self) -> int:
+        """The newest change's sequence number, 0 before the first change."""
+        row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()
+        return int(row[0] or 0)
+
+    def changes_between(self, first_seq: int, last_seq: int) -> list[ChangeRow]:
+        """The change log from `first_seq` to `last_seq` inclusive, oldest first (a rowid range)."""
+        rows = self.conn.execute(
+            "SELECT seq, story_id, document_id, kind, at FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            (first_seq, last_seq),
+        )
+        return [ChangeRow(*r) for r in rows]
+
+    def recent_story_heads(self, limit: int, *, lang: str | None = None,
+                           source_id: int | None = None) -> list[tuple[str, int]]:
+        """(story id, newest matching seq) for the `limit` stories changed last, newest first.
+
+        Optionally only changes to documents in one language or from one source. The log is
+        read backwards and the cursor dropped once enough stories are found; CROSS JOIN keeps
+        SQLite from reordering the join into a scan of documents.
+        """
+        if lang is not None:
+            sql = ("SELECT c.seq, c.story_id FROM changes c CROSS JOIN documents d ON d.id = c.document_id "
+                   "WHERE d.lang = ? ORDER BY c.seq DESC")
+            params: tuple[object, ...] = (lang,)
+        elif source_id is not None:
+            sql = ("SELECT c.seq, c.story_id FROM changes c CROSS JOIN documents d ON d.id = c.document_id "
+                   "WHERE d.source_id = ? ORDER BY c.seq DESC")
+            params = (source_id,)
+        else:
+            sql, params = "SELECT seq, story_id FROM changes ORDER BY seq DESC", ()
+        heads: dict[str, int] = {}
+        cursor = self.conn.execute(sql, params)
+        try:
+            for seq, story_id in cursor:
+                if story_id not in heads:
+                    heads[story_id] = seq
+                    if len(heads) >= limit:
+                        break
+        finally:
+            cursor.close()
+        return list(heads.items())
+
+    def story_changes(self, story_ids: list[str], up_to_seq: int) -> list[ChangeRow]:
+        """Every change of these stories up to `up_to_seq`, oldest first (the (story_id, seq) index)."""
+        if not story_ids:
+            return []
+        marks = ",".join("?" * len(story_ids))
+        rows = self.conn.execute(
+            f"SELECT seq, story_id, document_id, kind, at FROM changes WHERE story_id IN ({marks}) AND seq <= ? "
+            "ORDER BY seq",
+            (*story_ids, up_to_seq),
+        )
+        return [ChangeRow(*r) for r in rows]
+
+    def stories(self, story_ids: list[str]) -> dict[str, StoryRow]:
+        if not story_ids:
+            return {}
+        marks = ",".join("?" * len(story_ids))
+        rows = self.conn.execute(
+            f"SELECT id, representative_id, first_seen FROM stories WHERE id IN ({marks})", story_ids
+        )
+        return {r[0]: StoryRow(*r) for r in rows}
+
+    def documents(self, document_ids: list[int]) -> dict[int, DocumentRow]:
+        if not document_ids:
+            return {}
+        marks = ",".join("?" * len(document_ids))
+        rows = self.conn.execute(
+            "SELECT id, key, story_id, url, lang, published, authors, description, source_id "
+            f"FROM documents WHERE id IN ({marks})",
+            document_ids,
+        )
+        return {r[0]: _document(r) for r in rows}
+
+    def revisions(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], RevisionRow]:
+        """The stored texts for (document id, revision) pairs: a document as it read at that revision."""
+        if not wanted:
+            return {}
+        values = ",".join("(?,?)" for _ in wanted)
+        params = [x for pair in wanted for x in pair]
+        rows = self.conn.execute(
+            f"SELECT document_id, revision, title, text FROM revisions WHERE (document_id, revision) IN "
+            f"(VALUES {values})",
+            params,
+        )
+        return {(r[0], r[1]): RevisionRow(*r) for r in rows}
+
+    def document(self, document_id: int) -> tuple[DocumentRow, RevisionRow] | None:
+        """A stored document with its latest text."""
+        row = self.conn.execute(
+            "SELECT id, key, story_id, url, lang, published, authors, description, source_id, revision, title, text "
+            "FROM documents WHERE id = ?",
+            (document_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return _document(row[:9]), RevisionRow(row[0], row[9], row[10], row[11])
+
+    def languages(self) -> list[tuple[str, int]]:
+        """Languages with their number of documents, most documents first."""
+        rows = self.conn.execute("SELECT lang, count(*) FROM documents GROUP BY lang ORDER BY 2 DESC, 1")
+        return [(r[0], r[1]) for r in rows]
+
+    def has_sources_table(self) -> bool:
+        # The crawler adds `sources`; until then a source is only a documents.source_id. Not cached:
+        # the table can appear while the server runs.
+        row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sources'")
+        return row.fetchone() is not None
+
+    def source_known(self, source_id: int) -> bool:
+        if self.has_sources_table():
+            if self.conn.execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone():
+                return True
+        return self.conn.execute("SELECT 1 FROM documents WHERE source_id = ? LIMIT 1", (source_id,)).fetchone() \
+            is not None
+
+    def sources(self, source_ids: list[int]) -> dict[int, SourceRow]:
+        """Title and URL of known sources; empty until the sources table exists."""
+        if not source_ids or not self.has_sources_table():
+            return {}
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sources)")}
+        title = "title" if "title" in columns else "NULL"
+        url = "url" if "url" in columns else "NULL"
+        marks = ",".join("?" * len(source_ids))
+        rows = self.conn.execute(f"SELECT id, {title}, {url} FROM sources WHERE id IN ({marks})", source_ids)
+        return {r[0]: SourceRow(r[0], _str_or_none(r[1]), _str_or_none(r[2])) for r in rows}
+
+    def scopes_changed_after(self, seq: int) -> tuple[int, set[str], set[int]]:
+        """(newest seq, languages, source ids) touched by changes after `seq`: what to announce."""
+        rows = self.conn.execute(
+            "SELECT c.seq, d.lang, d.source_id FROM changes c CROSS JOIN documents d ON d.id = c.document_id "
+            "WHERE c.seq > ? ORDER BY c.seq",
+            (seq,),
+        ).fetchall()
+        head = max((r[0] for r in rows), default=seq)
+        return head, {r[1] for r in rows}, {r[2] for r in rows if r[2] is not None}
+
+
+def _document(r: tuple) -> DocumentRow:  # type: ignore[type-arg]
+    try:
+        authors = tuple(str(a) for a in json.loads(r[6] or "[]") if a)
+    except (ValueError, TypeError):
+        authors = ()
+    return DocumentRow(r[0], r[1], r[2], r[3], r[4], r[5], authors, r[7], r[8])
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+class ThreadReaders:
+    """One FeedReader per thread for a database file: SQLite connections are cheap, sharing them is not."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[FeedReader] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> FeedReader:
+        reader: FeedReader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = FeedReader(connect(self.path))
+            self._local.reader = reader
+            with self._lock:
+                self._all.append(reader)
+        return reader
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._all:
+                reader.close()
+            self._all.clear()

@@ -44,6 +44,7 @@ class Settings:
     story_link: float = 0.5                  # a document joins the story with the best mean link over
                                              # the story's members when that mean reaches this share of
                                              # the link threshold
+    idf_prior_documents: int = 1000          # anchor IDF counts start as if this many documents lacked every token
     window_days: float = 7.0                 # the live index holds documents published this recently
     # -- crawling
     default_interval: int = 900              # seconds between two runs of a source, unless set per source

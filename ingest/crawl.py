@@ -27,6 +27,8 @@ from storage.store import Store
 
 log = logging.getLogger("newsdedup.crawl")
 
+# Media types only a feed is served as (plain XML could be a sitemap too).
+_FEED_ONLY_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
 # Sitemap indexes can list thousands of sitemaps; a run reads the first few.
 MAX_CHILD_SITEMAPS = 5
 
@@ -90,6 +92,10 @@ class Crawler:
         if result is None:
             return []  # not modified since the last run
         kind = detect_kind(result.body, content_type=result.content_type, url=result.url)
+        if result.content_type in _FEED_ONLY_TYPES and kind is not SourceKind.FEED:
+            raise IngestError(ErrorKind.MALFORMED, "sources",
+                              f"{result.url} says it is a feed ({result.content_type}) but holds {kind.value}; "
+                              "is the feed URL still right?")
         run.kind = kind.value
         if kind is SourceKind.FEED:
             links = parse_feed(result.body, url=result.url, content_type=result.content_type).links

@@ -133,8 +133,11 @@ class StoryIndex:
     # -- similarity
 
     def weight(self, token: str) -> float:
+        """IDF of `token`. A young stream knows little, so the counts start from a prior of
+        `idf_prior_documents` documents that lack every token: at first all anchors weigh
+        about the same, and the stream's own statistics take over as it grows."""
         df = self.document_frequency.get(token, 0) + 1  # the document being matched holds it too
-        return math.log((self.total_documents + 2) / df)
+        return math.log((self.total_documents + self.settings.idf_prior_documents + 2) / df)
 
     def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
         """(IDF-weighted overlap over the geometric mean of the weights, the shared weight itself)."""

@@ -1,0 +1,1 @@
+from tests.site.fixtures import *  # noqa: F403

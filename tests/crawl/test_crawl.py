@@ -1,0 +1,71 @@
+"""The crawler against a real local news site: feeds, sitemaps and sections through the shared pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from ingest.config import Settings
+from ingest.crawl import Crawler
+from ingest.fetch import FetchSettings
+from ingest.pipeline import Pipeline
+from storage import Store
+from tests.site.server import NewsSite
+
+
+def crawl(db_path: Path, fetch_settings: FetchSettings, urls: list[str]) -> list:
+    store = Store(str(db_path))
+    settings = Settings(db=str(db_path), allow_private_addresses=True)
+    for url in urls:
+        store.add_source(url, interval_seconds=60)
+    runs = asyncio.run(Crawler(store, Pipeline(store, settings), settings, fetch_settings).run_sources(
+        store.sources(enabled_only=True)))
+    store.close()
+    return runs
+
+
+def test_feed_articles_in_four_languages_become_two_stories(news_site: NewsSite, db_path: Path,
+                                                           fast_settings: FetchSettings) -> None:
+    runs = crawl(db_path, fast_settings, [news_site.url + "/feed.xml"])
+    assert [r.error for r in runs] == [None]
+    assert runs[0].kind == "feed" and sum(runs[0].outcomes.values()) == 5
+    db = sqlite3.connect(db_path)
+    stories = db.execute("SELECT story_id, group_concat(lang) FROM documents GROUP BY story_id").fetchall()
+    assert sorted(len(langs.split(",")) for _, langs in stories) == [1, 4]
+    assert db.execute("SELECT count(*) FROM documents WHERE source_id IS NULL").fetchone()[0] == 0
+
+
+def test_a_second_crawl_revalidates_and_stores_nothing_twice(news_site: NewsSite, db_path: Path,
+                                                            fast_settings: FetchSettings) -> None:
+    crawl(db_path, fast_settings, [news_site.url + "/feed.xml"])
+    changes = sqlite3.connect(db_path).execute("SELECT count(*) FROM changes").fetchone()[0]
+    again = crawl(db_path, fast_settings, [news_site.url + "/feed.xml"])
+    assert sum(again[0].outcomes.values()) == 0
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM changes").fetchone()[0] == changes
+
+
+def test_sitemaps_and_sections_reach_the_same_articles_once(news_site: NewsSite, db_path: Path,
+                                                           fast_settings: FetchSettings) -> None:
+    runs = crawl(db_path, fast_settings, [news_site.url + "/sitemap.xml", news_site.url + "/world/",
+                                          news_site.url + "/atom.xml"])
+    assert all(r.error is None for r in runs), [r.line() for r in runs]
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT count(DISTINCT key) FROM documents").fetchone()[0] == \
+        db.execute("SELECT count(*) FROM documents").fetchone()[0] == 5
+
+
+def test_each_fault_is_recorded_against_its_source_and_others_go_on(news_site: NewsSite, db_path: Path,
+                                                                   fast_settings: FetchSettings) -> None:
+    faults = {"/fault/500": "server_error", "/fault/not-xml-feed": "unsupported",
+              "/fault/redirect-loop": "too_many_redirects", "/fault/status/404": "not_found",
+              "/fault/binary": "binary", "/private/feed.xml": "robots_disallowed"}
+    runs = crawl(db_path, fast_settings, [news_site.url + path for path in faults] + [news_site.url + "/feed.xml"])
+    by_url = {r.url.removeprefix(news_site.url): r for r in runs}
+    assert by_url["/feed.xml"].error is None and sum(by_url["/feed.xml"].outcomes.values()) == 5
+    for path, kind in faults.items():
+        assert by_url[path].error is not None and by_url[path].error.kind.value in (kind, "malformed"), path
+    db = sqlite3.connect(db_path)
+    recorded = dict(db.execute("SELECT url, last_error_kind FROM sources"))
+    assert all(recorded[news_site.url + path] for path in faults)
+    assert recorded[news_site.url + "/feed.xml"] is None

@@ -136,42 +136,21 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     walked. Replaying the same files again changes nothing. Bad files are reported with
     the reason and skipped; the exit status is 1 if any input failed.
     """
-    from ingest.pipeline import CHANGED, CREATED, TRANSLATION, UNCHANGED, VERSION, Pipeline
+    from ingest.pipeline import Pipeline
     from ingest.readers import total_size
+    from ingest.replay import replay as replay_inputs
 
     settings = _settings(ctx, db=db)
     store = _open_store(settings)
     pipeline = Pipeline(store, settings)
-    counts = dict.fromkeys((CREATED, VERSION, TRANSLATION, CHANGED, UNCHANGED), 0)
-    errors = 0
-    started = time.perf_counter()
     show_progress = not quiet and sys.stderr.isatty()
     with click.progressbar(length=max(total_size(list(paths)), 1), label="replaying", file=sys.stderr,
                            hidden=not show_progress) as bar:
-        for item in read_inputs(list(paths), max_bytes=settings.max_document_bytes):
-            if isinstance(item, ReadFailure):
-                errors += 1
-                _report(item.origin, item.error)
-                pipeline.record_failure(item.origin, item.error)
-            else:
-                try:
-                    outcome = pipeline.ingest(item)
-                    counts[outcome.kind] += 1
-                except IngestError as exc:
-                    errors += 1
-                    _report(item.origin, exc)
-                    pipeline.record_failure(item.origin, exc)
-            bar.update(item.size)
-    elapsed = time.perf_counter() - started
-    documents = sum(counts.values())
-    versions = counts[VERSION] + counts[TRANSLATION]
-    click.echo(
-        f"{documents} documents: {counts[CREATED]} new stories, {versions} new versions "
-        f"({counts[TRANSLATION]} translations), {counts[CHANGED]} changed, {counts[UNCHANGED]} skipped "
-        f"(already stored), {errors} errors in {elapsed:.1f}s"
-    )
+        summary = replay_inputs(pipeline, list(paths), max_bytes=settings.max_document_bytes, on_error=_report,
+                                on_progress=bar.update)
+    click.echo(summary.line())
     store.close()
-    sys.exit(1 if errors else 0)
+    sys.exit(1 if summary.errors else 0)
 
 
 def _report(origin: str, error: IngestError) -> None:
@@ -331,3 +310,40 @@ def crawl(ctx: click.Context, db: str | None) -> None:
     click.echo(f"{len(runs)} sources: {sum(sum(r.outcomes.values()) for r in runs)} documents stored, "
                f"{failed} sources failed")
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@_db_option
+@click.option("--host", help="Address to bind [env NEWSDEDUP_HOST; default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [env NEWSDEDUP_PORT; default 8080].")
+@click.option("--replay", "replay_paths", multiple=True, type=click.Path(exists=True),
+              help="Replay these saved files first (repeatable), e.g. --replay seeds/.")
+@click.pass_context
+def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None,
+          replay_paths: tuple[str, ...]) -> None:
+    """Run the daemon: poll every source on its schedule and serve the feeds.
+
+    \b
+    http://HOST:PORT/feed.atom     the change feed (Atom); /feed.json the same as JSON Feed
+    http://HOST:PORT/              the latest stories, readable in a browser
+    http://HOST:PORT/healthz       liveness and readiness; /metrics Prometheus text
+    Stop it with Ctrl-C or SIGTERM: documents in flight are finished first.
+    """
+    import asyncio
+    import logging
+
+    from ingest.daemon import Daemon
+    from ingest.pipeline import Pipeline
+    from ingest.replay import replay as replay_inputs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = _settings(ctx, db=db, host=host, port=port)
+    if replay_paths:
+        store = _open_store(settings)
+        summary = replay_inputs(Pipeline(store, settings), list(replay_paths),
+                                max_bytes=settings.max_document_bytes, on_error=_report)
+        store.close()
+        click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
+    base = settings.base_url or f"http://{settings.host}:{settings.port}"
+    click.echo(f"serving {base}/feed.atom (stories at {base}/); Ctrl-C to stop")
+    asyncio.run(Daemon(settings).run())

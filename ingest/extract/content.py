@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from ingest.extract.boilerplate import is_teaser_heading
+
 # Elements that start a new block of text; everything else is inline and joins the flow.
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd details dialog dir div dl dt fieldset "
@@ -36,40 +38,62 @@ STRIP_TAGS = (
 SKIP_TAGS = frozenset("nav aside footer figure figcaption form menu".split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 
-# Class and id words that name furniture. Strong words mark furniture even beside a
-# content word ("article-share", "story-comments"); weak ones only on their own, since
-# "main-header" or "content-footer" wrappers sometimes hold the article.
+# Class and id words that name furniture. Blocks under a strong word count against the
+# container that holds them; under a weak one (a "header" or "widget" sometimes holds the
+# article) they count for less. A name with a furniture word is furniture even when it
+# also names content ("article-share"); a separate content name ("article-body
+# pagination-first") overrides.
 _STRONG = (
     r"comments?|commentlist|disqus|share|sharing|sharebar|social|socials|related|recommended|"
     r"recommendations?|newsletter|subscribe|subscription|signup|promo|promos|promotion|advert|"
     r"advertisement|advertising|adverts|ads?|adslot|adunit|dfp|sponsor|sponsored|outbrain|taboola|"
-    r"cookie|cookies|consent|gdpr|breadcrumbs?|popup|modal|overlay|byline|caption|credits?|"
-    r"readmore|more-stories|also-read|trending|most-popular|mostpopular|most-read|mostread|"
-    r"paywall|login|print-only|visually-hidden|sr-only|screen-reader-text|skip-link|jump-link|"
-    r"tags|tag-list|taglist|keywords|author-bio|authorbio|bio|rating|poll|toolbar|tools|"
-    r"pagination|pager|nav|navbar|navigation|menu|masthead|dateline|timestamp|published|"
-    r"meta|metadata|post-meta|entry-meta|article-meta|follow|inline-related"
+    r"cookie|cookies|consent|gdpr|breadcrumbs?|popup|modal|byline|caption|credits?|"
+    r"readmore|read-more|more-stories|also-read|trending|most-popular|mostpopular|most-read|mostread|"
+    r"login|print-only|visually-hidden|sr-only|screen-reader-text|skip-link|author-bio|authorbio|"
+    r"pagination|pager|nav|navbar|navigation|menu|toolbar|inline-related"
 )
-_WEAK = r"header|footer|sidebar|side-bar|widget|banner|teaser|teasers|aside|extra|links|topics"
-_CONTENT_WORD = re.compile(r"(?:^|[\s_-])(?:article|content|body|main|story|entry|post|text)(?:$|[\s_-])")
-_STRONG_RE = re.compile(rf"(?:^|[\s_-])(?:{_STRONG})(?:$|[\s_-])")
-_WEAK_RE = re.compile(rf"(?:^|[\s_-])(?:{_WEAK})(?:$|[\s_-])")
+_WEAK = (
+    r"header|footer|sidebar|side-bar|widget|banner|teaser|teasers|aside|extra|links|topics|meta|"
+    r"metadata|post-meta|entry-meta|article-meta|dateline|timestamp|published|tags|tag-list|taglist|"
+    r"keywords|bio|rating|poll|tools|follow|masthead|overlay"
+)
+# A furniture word counts as the first or last part of a class name ("share-bar",
+# "article-share"), not inside one ("non-ad-column"); BEM's "__" and "--" separate names.
+_STRONG_RE = re.compile(rf"^(?:{_STRONG})(?:[-_]|$)|[-_](?:{_STRONG})$")
+_WEAK_RE = re.compile(rf"^(?:{_WEAK})(?:[-_]|$)|[-_](?:{_WEAK})$")
+_CONTENT_RE = re.compile(r"(?:^|[-_])(?:article|content|body|story|entry|post)(?:[-_]|$)")
+_STATE_CLASS = re.compile(
+    r"^(?:tag|category|cat|categories|format|status|type|has|with|no|is|js|lang|page-id|"
+    r"postid|single|template|label)[-_]|[-_](?:enabled|disabled|open|closed|active|visible|"
+    r"loaded|ready|on|off|first|last|\d+)$"
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # Scripts where one character is about a word: length counts these three times.
 _WIDE_CHARS = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?。！？…:;\"'”’»)]\s*$")
 _WS = re.compile(r"[^\S\n]+")
+# Each check measures a subtree's text; past this many the page is adversarial.
+_MAX_WRAPPER_CHECKS = 200
+# The chosen container is the smallest holding this share of the best container's score.
+TIGHTEN = 0.9
 
 
 @dataclass
 class Block:
     text: str
-    tag: str                 # the tag of the block element that holds the text
+    element: etree._Element  # the block element that holds the text
+    tag: str
     chars: int               # length, wide characters counted as three
     link_chars: int
-    value: float = 0.0
+    value: float = 0.0       # prose (> 0) or furniture (< 0), furniture class names included
+    raw_value: float = 0.0   # the same from the text's shape alone
     in_heading: bool = False
-    in_list: bool = False
+    row: etree._Element | None = None        # the table row of a table cell
+    furniture: etree._Element | None = None  # the innermost furniture-named ancestor
+    teaser: bool = False                     # part of a headline-and-summary teaser
+    index: int = 0                           # position in the page's blocks
+    linked_first_line: bool = False          # "<a>headline</a><br>summary"
+    lead_link_chars: int = 0                 # length of the link the block opens with
 
     @property
     def link_density(self) -> float:
@@ -82,7 +106,7 @@ class Node:
     score: float
     first: int               # index of its first block
     end: int                 # one past its last block
-    prose: float = 0.0       # total value of its positive blocks
+    prose: float = 0.0       # the raw value of its prose blocks, class names ignored
 
 
 @dataclass
@@ -91,26 +115,41 @@ class Segmented:
     nodes: list[Node] = field(default_factory=list)
 
 
-def _classes(el: etree._Element) -> str:
-    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-
-
-def is_furniture_element(el: etree._Element) -> bool:
-    """True for an element whose markup says it is furniture: hidden, or named so."""
+def is_hidden(el: etree._Element) -> bool:
+    """True for an element the browser does not show."""
     if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        return True
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+def furniture_kind(el: etree._Element) -> int:
+    """2 for an element named or marked as furniture, 1 for a weaker hint, 0 for neither.
+
+    Each class and id name is read on its own. A name for content ("article-body") beside
+    one for furniture ("pagination-first") wins: the furniture word then describes a state
+    of the article. Names for state or taxonomy are ignored: WordPress marks articles
+    "tag-social-media category-ads has-comments".
+    """
     role = el.get("role")
     if role in ("navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"):
-        return True
-    names = _classes(el)
+        return 2
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
     if len(names) <= 1:
-        return False
-    if _STRONG_RE.search(names):
-        return True
-    return bool(_WEAK_RE.search(names)) and not _CONTENT_WORD.search(names)
+        return 0
+    kind = 0
+    content = False
+    for token in names.split():
+        if _STATE_CLASS.search(token):
+            continue
+        parts = re.split(r"__|--", token)
+        if any(_STRONG_RE.search(part) for part in parts):
+            kind = 2
+        elif any(_WEAK_RE.search(part) for part in parts):
+            kind = max(kind, 1)
+        elif any(_CONTENT_RE.search(part) for part in parts):
+            content = True
+    return 0 if content else kind
 
 
 def text_length(text: str) -> int:
@@ -123,8 +162,8 @@ def block_value(block: Block) -> float:
     density = block.link_density
     if density > 0.5:
         return -n * density
-    if block.in_heading:
-        return 0.0
+    if block.in_heading or block.row is not None and n < 25:
+        return 0.0  # headings and table cells are short by nature
     if n < 25:
         return -2.0
     value = n * (1 - density) ** 2
@@ -136,46 +175,82 @@ def block_value(block: Block) -> float:
 def segment(body: etree._Element, guard_chars: int) -> Segmented:
     """Cut `body` into text blocks in document order and score every block element.
 
-    `guard_chars` is the length of the body's text: a furniture-named element holding
-    more than most of it is a page wrapper ("with-sidebar"), not furniture, and is kept.
+    Hidden elements and nav/aside/footer/figure are skipped. Elements named as furniture
+    are walked but their blocks count against the element holding them, so the chosen
+    container avoids them; one that holds most of the page's text (`guard_chars` is the
+    body's length) is a page wrapper ("with-sidebar", "widget Blog"), not furniture.
     """
     out = Segmented()
     blocks = out.blocks
     parts: list[str] = []
     link_chars = 0
+    line_link_chars = -1  # link length of the block's first line, once a <br> ends it
+    lead_link = 0         # link length before the block's first unlinked text
+    lead_open = True
     link_depth = 0
     heading_depth = 0
-    list_depth = 0
     # one frame per open block element: [element, score, first block index, prose]
     frames: list[list] = []
+    # open furniture-named elements: (element, kind)
+    furniture: list[tuple[etree._Element, int]] = []
     skipped: etree._Element | None = None
+    checks = 0
 
     def flush() -> None:
-        nonlocal link_chars
+        nonlocal link_chars, line_link_chars, lead_link, lead_open
         if not parts:
             return
         raw = "".join(parts)
         parts.clear()
         text = "\n".join(line for line in (_WS.sub(" ", x).strip() for x in raw.split("\n")) if line)
         links = link_chars
+        first_line_links = line_link_chars
+        lead = lead_link
         link_chars = 0
+        line_link_chars = -1
+        lead_link = 0
+        lead_open = True
         if not text:
             return
         top = frames[-1]
         tag = top[0].tag
-        block = Block(text=text, tag=tag, chars=text_length(text), link_chars=min(links, len(text)),
-                      in_heading=heading_depth > 0 or tag in HEADINGS, in_list=list_depth > 0)
-        block.value = block_value(block)
+        block = Block(text=text, element=top[0], tag=tag, chars=text_length(text), link_chars=min(links, len(text)),
+                      in_heading=heading_depth > 0 or tag in HEADINGS)
+        if tag in ("td", "th") and len(frames) > 1 and frames[-2][0].tag == "tr":
+            block.row = frames[-2][0]
+        block.lead_link_chars = lead
+        if first_line_links >= 15 and "\n" in text:
+            head = text.split("\n", 1)[0]
+            block.linked_first_line = first_line_links >= 0.9 * text_length(head)
+        block.raw_value = block.value = block_value(block)
+        if furniture:
+            block.furniture = furniture[-1][0]
+            strong = any(kind == 2 for _, kind in furniture)
+            if strong:
+                # Prose in furniture (comments, teasers) pushes the container away; link
+                # lists count against as anywhere; short labels ("Share") are neutral.
+                if block.raw_value > 0 or block.link_density > 0.5:
+                    block.value = -abs(block.raw_value)
+                else:
+                    block.value = 0.0
+            elif block.value > 0:
+                block.value *= 0.3
+        block.index = len(blocks)
         blocks.append(block)
         top[1] += block.value
-        if block.value > 0:
-            top[3] += block.value
+        if block.raw_value > 0:
+            top[3] += block.raw_value
 
     def add(text: str) -> None:
-        nonlocal link_chars
+        nonlocal link_chars, lead_link, lead_open
         parts.append(text)
         if link_depth:
-            link_chars += text_length(text.strip())
+            length = text_length(text.strip())
+            link_chars += length
+            if lead_open:
+                lead_link += length
+        elif lead_open and not text.isspace():
+            lead_open = False
 
     walker = etree.iterwalk(body, events=("start", "end"))
     for event, el in walker:
@@ -183,96 +258,235 @@ def segment(body: etree._Element, guard_chars: int) -> Segmented:
         if not isinstance(tag, str):
             continue  # a comment or processing instruction: only its tail counts
         if event == "start":
-            if el is not body and (tag in SKIP_TAGS or is_furniture_element(el)) and not _is_wrapper(
-                    el, guard_chars):
+            if el is not body and (is_hidden(el) or tag in SKIP_TAGS) and not (
+                    tag in ("form", "aside") and _is_wrapper(el, guard_chars)):
                 walker.skip_subtree()
                 skipped = el
                 if tag in BLOCK_TAGS:
                     flush()
                 continue
+            kind = furniture_kind(el) if el is not body else 0
+            # Inside furniture no wrapper can hide (it would hold less text than the
+            # furniture around it), and the number of length checks stays bounded.
+            checks += 1 if kind and not furniture else 0
+            if kind and (furniture or checks >= _MAX_WRAPPER_CHECKS or not _is_wrapper(el, guard_chars)):
+                flush()
+                furniture.append((el, kind))
             if tag in BLOCK_TAGS:
                 flush()
                 frames.append([el, 0.0, len(blocks), 0.0])
                 if tag in HEADINGS:
                     heading_depth += 1
-                elif tag in ("ul", "ol", "dl"):
-                    list_depth += 1
             elif tag == "a":
                 link_depth += 1
             elif tag == "br":
+                if line_link_chars < 0:
+                    line_link_chars = link_chars
                 parts.append("\n")
             if el.text:
                 add(el.text)
         else:
             if el is skipped:
                 skipped = None
-            elif tag in BLOCK_TAGS:
-                flush()
-                element, score, first, prose = frames.pop()
-                out.nodes.append(Node(element, score, first, len(blocks), prose))
-                if frames:
-                    frames[-1][1] += score
-                    frames[-1][3] += prose
-                if tag in HEADINGS:
-                    heading_depth -= 1
-                elif tag in ("ul", "ol", "dl"):
-                    list_depth -= 1
-            elif tag == "a":
-                link_depth = max(0, link_depth - 1)
+            else:
+                if tag in BLOCK_TAGS:
+                    flush()
+                    element, score, first, prose = frames.pop()
+                    if 1 <= len(blocks) - first <= 6 and _is_teaser(element, blocks, first):
+                        for block in blocks[first:]:
+                            if block.value > 0:
+                                score -= 2 * block.value
+                                block.value = -block.value
+                            block.teaser = True
+                    out.nodes.append(Node(element, score, first, len(blocks), prose))
+                    if frames:
+                        frames[-1][1] += score
+                        frames[-1][3] += prose
+                    if tag in HEADINGS:
+                        heading_depth -= 1
+                elif tag == "a":
+                    link_depth = max(0, link_depth - 1)
+                if furniture and furniture[-1][0] is el:
+                    flush()
+                    furniture.pop()
             if el.tail and el is not body:
                 add(el.tail)
     flush()
     return out
 
 
-def _is_wrapper(el: etree._Element, guard_chars: int) -> bool:
-    """True for a furniture-looking element that holds most of the page's text."""
-    if el.tag in SKIP_TAGS and el.tag not in ("form", "aside"):
+def _is_teaser(element: etree._Element, blocks: list[Block], first: int) -> bool:
+    """True for a teaser of another story: a linked headline, one short summary, repeated.
+
+    Lists of teasers after an article hold more prose than many articles; what gives them
+    away is the shape of each item (a headline that is a link, then one summary) and the
+    repetition (the item has a sibling of the same tag and class).
+    """
+    items = blocks[first:]
+    if len(items) == 1:
+        single = items[0]
+        truncated = single.lead_link_chars >= 15 and single.text.endswith(("...", "…"))
+        if not (single.linked_first_line or truncated) or single.chars > 700:
+            return False
+        return _has_twin(element)
+    headline = next((i for i, b in enumerate(items) if b.link_density >= 0.8 and b.link_chars >= 15), None)
+    prose = [i for i, b in enumerate(items) if b.raw_value > 0 and b.link_density < 0.5 and b.chars >= 40]
+    if headline is None or len(prose) != 1 or prose[0] < headline or items[prose[0]].chars > 600:
         return False
+    return _has_twin(element)
+
+
+def _has_twin(element: etree._Element) -> bool:
+    """True when a sibling has the same tag and main class: one item of a repeated list.
+
+    Only the first class name is compared: list items carry their own ids and
+    taxonomy ("post-753156 category-economy") beside the shared component name.
+    """
+    kind = (element.get("class") or "").split()[:1]
+    for sibling in (element.getprevious(), element.getnext()):
+        if sibling is not None and sibling.tag == element.tag and (sibling.get("class") or "").split()[:1] == kind:
+            return True
+    return False
+
+
+def _is_wrapper(el: etree._Element, guard_chars: int) -> bool:
+    """True for an element that holds most of the page's text, whatever its name."""
     if guard_chars <= 0:
         return False
-    return len(el.xpath("string()")) > 0.5 * guard_chars
+    return el.xpath("string-length()") > 0.5 * guard_chars
 
 
-def choose_node(seg: Segmented) -> Node | None:
-    """The element whose blocks add up to the most prose: the article's container."""
+def choose_node(seg: Segmented) -> tuple[Node | None, bool]:
+    """The element whose blocks add up to the most prose, and whether names were used.
+
+    Children close before their parents, so on a tie the deeper node wins. When every
+    block sits in furniture-named markup the names are ignored (a page that calls its
+    article a "widget" still has one).
+    """
     best: Node | None = None
-    for node in seg.nodes:  # children close before their parents: ties go to the deeper node
+    for node in seg.nodes:
         if node.end > node.first and (best is None or node.score > best.score):
+            best = node
+    if best is None or best.score > 0:
+        return _tighten(seg, best), True
+    for node in seg.nodes:
+        if node.end > node.first and node.prose > best.prose:
+            best = node
+    return best, False
+
+
+def _tighten(seg: Segmented, best: Node | None) -> Node | None:
+    """The smallest node inside `best` that holds nearly all of its score.
+
+    A page-wide wrapper can outscore the article by a header blurb or a footer address;
+    the article's own container, holding all but a sliver of the prose, is the answer.
+    """
+    if best is None:
+        return None
+    floor = TIGHTEN * best.score
+    for node in seg.nodes:
+        if (best.first <= node.first and node.end <= best.end and node.score >= floor
+                and node.end - node.first < best.end - best.first):
             best = node
     return best
 
 
 def _is_good(block: Block) -> bool:
-    if block.value <= 0 or block.in_heading or block.link_density > 0.3:
+    if block.raw_value <= 0 or block.in_heading or block.link_density > 0.5:
         return False
-    return block.chars >= 80 or (block.chars >= 30 and bool(_SENTENCE_END.search(block.text)))
+    if block.chars - block.link_chars < 50:
+        return False
+    return block.chars >= 80 or bool(_SENTENCE_END.search(block.text))
 
 
-def select_blocks(blocks: list[Block]) -> list[Block]:
+def _kind(block: Block) -> str:
+    if _is_good(block):
+        return "good"
+    if block.link_density > 0.5 and block.chars - block.link_chars < 60:
+        return "bad"
+    if (block.row is not None or block.tag in ("li", "dd", "dt")) and block.link_density <= 0.3:
+        return "cell"  # table cells and list items: short by nature, kept beside prose
+    return "short"
+
+
+def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True) -> list[Block]:
     """The blocks of the chosen container that are article text.
 
-    Prose is kept; link lists are dropped; a short block or heading is kept only between
-    prose blocks (a subheading, a one-line paragraph), never at the edges, where short
-    lines are datelines, tag lists and share bars.
+    Blocks in furniture-named markup inside the container are dropped; prose is kept;
+    link lists are dropped. A short block takes the class of its neighbours: kept
+    between prose blocks (a subheading, a one-line paragraph), dropped at the edges,
+    where short lines are datelines, tag lists and share bars. A heading needs prose
+    after it, a data table prose beside it.
     """
-    kinds = []
-    for block in blocks:
-        if block.link_density > 0.5:
-            kinds.append("bad")
-        elif _is_good(block):
-            kinds.append("good")
-        else:
-            kinds.append("short")
-    kept: list[Block] = []
+    blocks = seg.blocks[node.first:node.end]
+    if use_names:
+        outside = {node.element, *node.element.iterancestors()}
+        blocks = [b for b in blocks if b.furniture is None or b.furniture in outside]
+    blocks = [b for b in blocks if not b.teaser]
+    kinds = [_kind(b) for b in blocks]
     n = len(blocks)
+    # the nearest decided (good or bad) kind on each side of every block
+    left: list[str | None] = [None] * n
+    right: list[str | None] = [None] * n
+    last: str | None = None
+    for i in range(n):
+        left[i] = last
+        if kinds[i] in ("good", "bad"):
+            last = kinds[i]
+    last = None
+    for i in range(n - 1, -1, -1):
+        right[i] = last
+        if kinds[i] in ("good", "bad"):
+            last = kinds[i]
+    good = [i for i, kind in enumerate(kinds) if kind == "good"]
+    first_good, last_good = (good[0], good[-1]) if good else (n, -1)
+    kept: list[Block] = []
     for i, block in enumerate(blocks):
         kind = kinds[i]
         if kind == "good":
             kept.append(block)
+        elif kind == "cell":
+            if left[i] == "good" or right[i] == "good":
+                kept.append(block)
         elif kind == "short":
-            prev_good = any(k == "good" for k in kinds[max(0, i - 3):i])
-            next_good = any(k == "good" for k in kinds[i + 1:min(n, i + 4)])
-            if prev_good and next_good or (block.in_heading and next_good and kept):
+            inside = first_good < i < last_good
+            if inside and (left[i] == "good" or right[i] == "good") or (
+                    block.in_heading and right[i] == "good"):
                 kept.append(block)
     return kept
+
+
+def cut_teasers(seg: Segmented, blocks: list[Block]) -> list[Block]:
+    """Drop "Related"/"See more" headings; where one opens a block of teasers, end there.
+
+    The heading's box is the smallest element around it holding other text. When the
+    next kept block lies outside that box, the box was a list of links inside the
+    article (already dropped) and the article goes on; otherwise what follows the
+    heading is other stories.
+    """
+    for i, block in enumerate(blocks):
+        if not is_teaser_heading(block.text):
+            continue
+        if i + 1 < len(blocks):
+            nxt = blocks[i + 1].index
+            box = next((n for n in seg.nodes if n.first <= block.index < n.end and n.end - n.first > 1), None)
+            if box is not None and not box.first <= nxt < box.end:
+                return blocks[:i] + cut_teasers(seg, blocks[i + 1:])
+        return blocks[:i]
+    return blocks
+
+
+def paragraphs(blocks: list[Block]) -> list[str]:
+    """The kept blocks as paragraphs: line breaks split them, table rows join their cells."""
+    out: list[str] = []
+    row: etree._Element | None = None
+    for block in blocks:
+        if block.row is not None and block.row is row:
+            out[-1] += " " + block.text.replace("\n", " ")
+            continue
+        row = block.row
+        if row is not None:
+            out.append(block.text.replace("\n", " "))
+        else:
+            out.extend(block.text.split("\n"))
+    return out

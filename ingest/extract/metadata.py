@@ -38,6 +38,12 @@ _ISO_LIKE = re.compile(
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:[/-]|$)")
 
 
+_TIME_XPATH = (
+    './/*[@itemprop="datePublished" or @itemprop="dateModified" or @itemprop="dateCreated"]'
+    " | .//time[@datetime]"
+)
+
+
 @dataclass
 class PageMeta:
     title: str | None = None
@@ -121,11 +127,11 @@ def _json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             # Some CMSs leave HTML comment markers or a trailing semicolon around the JSON.
             try:
                 data = json.loads(raw.strip("<!->; \n\t"), strict=False)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         # Walk without recursion: nested @graph lists are data, and data can be deep.
         pending: list[Any] = [data]
@@ -257,21 +263,20 @@ def read_metadata(root: etree._Element, base_url: str | None = None) -> PageMeta
 
 
 def time_elements(root: etree._Element) -> tuple[str | None, str | None]:
-    """(published, updated) from <time datetime> and itemprop dates in the body."""
-    published = updated = None
-    for el in root.iter("time", "meta", "span", "abbr"):
+    """(published, updated) from itemprop dates and <time datetime> in the page."""
+    published = updated = first_time = None
+    for el in root.xpath(_TIME_XPATH):
         prop = (el.get("itemprop") or "").lower()
-        value = el.get("datetime") or el.get("content") or (el.get("title") if el.tag == "abbr" else None)
-        if el.tag != "time" and prop not in ("datepublished", "datemodified", "datecreated"):
-            continue
-        moment = parse_time(value or (el.text if el.tag == "time" else None))
+        moment = parse_time(el.get("datetime") or el.get("content"))
         if not moment:
             continue
         if prop == "datemodified":
             updated = updated or moment
-        elif published is None:
-            published = moment
-    return published, updated
+        elif prop:
+            published = published or moment
+        else:
+            first_time = first_time or moment  # a bare <time>: the first is usually the dateline
+    return published or first_time, updated
 
 
 def _absolute(url: str | None, base: str | None) -> str | None:

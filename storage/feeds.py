@@ -77,6 +77,8 @@ def connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=rw", uri=True, timeout=5,
                            isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA query_only=ON")
+    # Text another tool wrote need not be UTF-8; a feed must still render (the bad bytes become U+FFFD).
+    conn.text_factory = lambda data: data.decode("utf-8", "replace")
     return conn
 
 
@@ -125,7 +127,7 @@ class FeedReader:
         """
         if lang is not None:
             sql = ("SELECT c.seq, c.story_id FROM changes c CROSS JOIN documents d ON d.id = c.document_id "
-                   "WHERE d.lang = ? ORDER BY c.seq DESC")
+                   "WHERE d.lang = ? COLLATE NOCASE ORDER BY c.seq DESC")  # BCP 47 tags ignore case
             params: tuple[object, ...] = (lang,)
         elif source_id is not None:
             sql = ("SELECT c.seq, c.story_id FROM changes c CROSS JOIN documents d ON d.id = c.document_id "

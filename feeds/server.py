@@ -1,0 +1,285 @@
+"""The HTTP server: feeds, archives, the home page, stored documents, health and metrics.
+
+    app = create_app("newsdedup.db", settings)      # a Starlette app (ASGI)
+    serve("newsdedup.db", settings)                 # run it with uvicorn on settings.host:port
+    server = build_server("newsdedup.db", settings) # a uvicorn.Server, to run beside a scheduler
+
+It only reads the database (one query-only connection per worker thread; WAL lets the
+pipeline write meanwhile, from this process or another). Each resource is rendered once per
+state of the change log and cached; a request for an unchanged feed costs one indexed
+`max(seq)` query, and a 304 when the client sends its ETag. Full archive pages never change,
+so they are rendered once and served with an immutable Cache-Control.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from feeds import render, views
+from feeds.http import IMMUTABLE, RenderCache, respond
+from feeds.metrics import CHANGE_LOG_HEAD, LATENCY, REGISTRY, RENDERS, REQUESTS
+from feeds.render import Rendered
+from feeds.settings import FeedSettings
+from feeds.websub import Publisher
+from storage.feeds import FeedReader, ThreadReaders
+
+log = logging.getLogger("newsdedup.feeds")
+
+# BCP 47 as far as a path segment needs: a primary language subtag and optional subtags.
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
+# A Host header good enough to build links from; anything else falls back to the settings.
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+MAX_LIMIT = 200
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+HTML_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
+               "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+class FeedService:
+    """The request handlers, sharing the settings, the per-thread readers and the render cache."""
+
+    def __init__(self, db_path: str, fs: FeedSettings) -> None:
+        self.fs = fs
+        self.readers = ThreadReaders(db_path)
+        self.cache = RenderCache()
+        self.live_cache_control = f"public, max-age={fs.max_age}"
+
+    # -- helpers
+
+    def base_url(self, request: Request) -> str:
+        if self.fs.base_url:
+            return self.fs.base_url
+        host = request.headers.get("host", "")
+        if not _HOST.fullmatch(host):
+            return self.fs.public_base_url()
+        return f"{request.url.scheme}://{host}"
+
+    def rendered(self, key: Hashable, kind: str,
+                 build: Callable[[FeedReader, int], Rendered | None]) -> Rendered:
+        """The cached rendering of `key` if the change log has not moved since, else a new one."""
+        hit = self.cache.get(key)
+        if hit is not None and hit.immutable:
+            return hit
+        reader = self.readers.get()
+        with reader.snapshot():
+            head = reader.head_seq()
+            if hit is not None and hit.head == head:
+                return hit
+            fresh = build(reader, head)
+        if fresh is None:
+            raise HTTPException(404)
+        RENDERS.labels(kind).inc()
+        self.cache.put(key, fresh)
+        return fresh
+
+    @staticmethod
+    def limit(request: Request, default: int) -> int:
+        raw = request.query_params.get("limit")
+        if raw is None:
+            return default
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise HTTPException(400, f"limit must be a whole number from 1 to {MAX_LIMIT}")
+        return int(raw)
+
+    def feed_headers(self, request: Request, path: str) -> dict[str, str]:
+        """WebSub discovery (Link headers, as the WebSub spec prefers) when a hub is configured."""
+        if not self.fs.websub_hub:
+            return dict(SECURITY_HEADERS)
+        return {**SECURITY_HEADERS,
+                "Link": f'<{self.fs.websub_hub}>; rel="hub", <{self.base_url(request)}{path}>; rel="self"'}
+
+    # -- routes (plain functions: Starlette runs them in its thread pool, where SQLite may block)
+
+    def feed_atom(self, request: Request) -> Response:
+        base = self.base_url(request)
+        rendered = self.rendered(("live.atom", base), "live",
+                                 lambda reader, head: render.live_atom(reader, head, self.fs, base))
+        return respond(request, rendered, self.live_cache_control, self.feed_headers(request, "/feed.atom"))
+
+    def feed_json(self, request: Request) -> Response:
+        base = self.base_url(request)
+        rendered = self.rendered(("live.json", base), "json",
+                                 lambda reader, head: render.live_json(reader, head, self.fs, base))
+        return respond(request, rendered, self.live_cache_control, self.feed_headers(request, "/feed.json"))
+
+    def archive(self, request: Request) -> Response:
+        page: int = request.path_params["page"]
+        base = self.base_url(request)
+        try:
+            rendered = self.rendered(("archive", page, base), "archive",
+                                     lambda reader, head: render.archive_atom(reader, head, self.fs, base, page))
+        except HTTPException:
+            # The page after the last full one is still open: its changes are in the live feed.
+            reader = self.readers.get()
+            if page >= 1 and page == views.full_pages(reader.head_seq(), self.fs.page_size) + 1:
+                return RedirectResponse("/feed.atom", status_code=307, headers={"Cache-Control": "no-cache"})
+            raise
+        return respond(request, rendered, IMMUTABLE, self.feed_headers(request, f"/archive/{page}.atom"))
+
+    def language(self, request: Request) -> Response:
+        lang: str = request.path_params["lang"]
+        if not _LANGUAGE.fullmatch(lang):
+            raise HTTPException(400, "not a language code")
+        lang = lang.lower()
+        limit = self.limit(request, self.fs.stories)
+        base = self.base_url(request)
+        rendered = self.rendered(("lang", lang, limit, base), "language",
+                                 lambda reader, head: render.language_atom(reader, head, self.fs, base, lang, limit))
+        return respond(request, rendered, self.live_cache_control, self.feed_headers(request, f"/lang/{lang}.atom"))
+
+    def source(self, request: Request) -> Response:
+        source_id: int = request.path_params["source_id"]
+        limit = self.limit(request, self.fs.stories)
+        base = self.base_url(request)
+        rendered = self.rendered(
+            ("source", source_id, limit, base), "source",
+            lambda reader, head: render.source_atom(reader, head, self.fs, base, source_id, limit))
+        return respond(request, rendered, self.live_cache_control,
+                       self.feed_headers(request, f"/source/{source_id}.atom"))
+
+    def home(self, request: Request) -> Response:
+        limit = self.limit(request, min(self.fs.stories, 30))
+        rendered = self.rendered(("home", limit), "home",
+                                 lambda reader, head: render.home(reader, head, self.fs, limit))
+        return respond(request, rendered, self.live_cache_control, HTML_POLICY)
+
+    def document(self, request: Request) -> Response:
+        document_id: int = request.path_params["document_id"]
+        rendered = self.rendered(("document", document_id), "document",
+                                 lambda reader, head: render.document(reader, head, document_id))
+        return respond(request, rendered, self.live_cache_control, HTML_POLICY)
+
+    def healthz(self, request: Request) -> Response:
+        # Live (this answers) and ready (the database reads); 503 tells a balancer to wait.
+        try:
+            head = self.readers.get().ping()
+        except sqlite3.Error as exc:
+            return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503,
+                                headers={"Cache-Control": "no-store"})
+        return JSONResponse({"status": "ok", "changes": head}, headers={"Cache-Control": "no-store"})
+
+    def metrics(self, request: Request) -> Response:
+        try:
+            CHANGE_LOG_HEAD.set(self.readers.get().head_seq())
+        except sqlite3.Error:
+            pass  # /healthz reports the database; metrics still answer
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST,
+                        headers={"Cache-Control": "no-store"})
+
+
+class MetricsMiddleware:
+    """Counts and times every request by route name (unmatched paths share one label)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            # Starlette's router fills in the scope it was given, so the matched route is visible here.
+            endpoint = scope.get("endpoint")
+            route = getattr(endpoint, "__name__", "unmatched")
+            REQUESTS.labels(route, str(status)).inc()
+            LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return PlainTextResponse(f"{exc.status_code} {exc.detail}\n", status_code=exc.status_code,
+                             headers={"Cache-Control": "no-cache", **SECURITY_HEADERS})
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    log.warning("database error on %s: %s", request.url.path, exc)
+    return PlainTextResponse("503 database unavailable\n", status_code=503,
+                             headers={"Retry-After": "5", "Cache-Control": "no-store"})
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("error on %s", request.url.path, exc_info=exc)
+    return PlainTextResponse("500 internal error\n", status_code=500, headers={"Cache-Control": "no-store"})
+
+
+def create_app(db_path: str, settings: object | None = None) -> Starlette:
+    """The Starlette app serving the feeds of the database at `db_path`.
+
+    `settings` is the project's Settings (see feeds.settings for the names read); None means
+    defaults. The database must exist (the pipeline creates it); until it does, feeds answer
+    503 and /healthz says why.
+    """
+    fs = FeedSettings.from_settings(settings)
+    service = FeedService(db_path, fs)
+    routes = [
+        Route("/", service.home, name="home"),
+        Route("/feed.atom", service.feed_atom, name="feed_atom"),
+        Route("/feed.json", service.feed_json, name="feed_json"),
+        Route("/archive/{page:int}.atom", service.archive, name="archive"),
+        Route("/lang/{lang}.atom", service.language, name="language"),
+        Route("/source/{source_id:int}.atom", service.source, name="source"),
+        Route("/documents/{document_id:int}", service.document, name="document"),
+        Route("/healthz", service.healthz, name="healthz"),
+        Route("/metrics", service.metrics, name="metrics"),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = None
+        if fs.websub_hub:
+            publisher = Publisher(service.readers, fs.websub_hub, fs.public_base_url(), fs.websub_poll_seconds)
+            app.state.publisher = publisher
+            task = asyncio.create_task(publisher.run())
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+            service.readers.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
+        HTTPException: _http_error, sqlite3.Error: _database_error, Exception: _internal_error,
+    })
+    app.add_middleware(MetricsMiddleware)
+    app.state.service = service
+    return app
+
+
+def build_server(db_path: str, settings: object | None = None, **config: Any) -> uvicorn.Server:
+    """A uvicorn server for the app on settings.host:port (default 127.0.0.1:8080); `.run()` blocks."""
+    fs = FeedSettings.from_settings(settings)
+    options: dict[str, Any] = {"host": fs.host, "port": fs.port, "log_level": "info", "access_log": False,
+                               "lifespan": "on", "timeout_graceful_shutdown": 5, **config}
+    return uvicorn.Server(uvicorn.Config(create_app(db_path, settings), **options))
+
+
+def serve(db_path: str, settings: object | None = None) -> None:
+    """Run the server until interrupted."""
+    build_server(db_path, settings).run()

@@ -1,0 +1,135 @@
+"""Test helpers: databases with a known change log, the real pipeline, the feed server on a real socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from feeds.server import create_app
+from ingest.config import Settings
+from ingest.pipeline import Pipeline
+from ingest.readers import RawDocument, read_inputs
+from storage.store import NewDocument, Store
+
+
+@dataclass
+class FeedConfig:
+    """The settings the feeds read, for tests that need other values than the defaults."""
+
+    feed_page_size: int = 50
+    feed_stories: int = 50
+    feed_max_age: int = 60
+    websub_hub: str = ""
+    websub_poll_seconds: float = 5.0
+    base_url: str = ""
+
+
+class Corpus:
+    """Writes documents through the real Store, so every change-log row is one the pipeline could write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.store = Store(str(path))
+        self._hash = 0
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _new(self, key: str, title: str, text: str, lang: str, url: str | None, source_id: int | None,
+             authors: list[str] | None = None, published: str | None = None) -> NewDocument:
+        self._hash += 1
+        return NewDocument(key=key, title=title, text=text, lang=lang, url=url, published=published, updated=None,
+                           authors=authors or [], description=None, image=None, content_hash=f"h{self._hash}",
+                           source_id=source_id, window_time=0.0, lexical=b"\0" * 16, anchor_minhash=b"\0" * 16,
+                           anchors=())
+
+    def add(self, key: str, *, story: str | None = None, title: str = "Title", text: str = "Text.",
+            lang: str = "en", url: str | None = None, source_id: int | None = None,
+            authors: list[str] | None = None, published: str | None = None) -> str:
+        """Add a document to `story` (a new story when None); returns its story id."""
+        with self.store.transaction():
+            _, story_id, _ = self.store.add_document(
+                self._new(key, title, text, lang, url, source_id, authors, published), story, f"s-{key}")
+        return story_id
+
+    def change(self, key: str, *, title: str, text: str) -> None:
+        """A new text for an existing document (an edit at the source)."""
+        found = self.store.find_document(key)
+        assert found is not None
+        row = self.store.conn.execute("SELECT url, lang, source_id FROM documents WHERE id = ?",
+                                      (found["id"],)).fetchone()
+        with self.store.transaction():
+            self.store.change_document(found["id"], found["story_id"], self._new(key, title, text, row[1], row[0],
+                                                                                 row[2]),
+                                       found["revision"] + 1, ())
+
+    def changes(self) -> list[tuple[int, str, int, str]]:
+        return [tuple(r) for r in self.store.conn.execute(  # type: ignore[misc]
+            "SELECT seq, story_id, document_id, kind FROM changes ORDER BY seq")]
+
+
+def replay(db: Path, *paths: Path) -> None:
+    """What `newsdedup replay PATH... --db DB` does, in-process: the real pipeline."""
+    store = Store(str(db))
+    try:
+        pipeline = Pipeline(store, Settings(db=str(db)))
+        for item in read_inputs([str(p) for p in paths], max_bytes=10_000_000):
+            assert isinstance(item, RawDocument), item
+            pipeline.ingest(item)
+    finally:
+        store.close()
+
+
+def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+class AppServer:
+    """An ASGI app under uvicorn on 127.0.0.1, in a background thread, lifespan included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1,
+                                access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name=f"app-server-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+
+class FeedServer(AppServer):
+    """The feed server (feeds.server.create_app) for the database at `db_path`."""
+
+    def __init__(self, db_path: Path, settings: object | None = None) -> None:
+        super().__init__(create_app(str(db_path), settings))

@@ -179,17 +179,14 @@ def clusters(ctx: click.Context, db: str | None, fmt: str) -> None:
 
 @main.command()
 @_db_option
-@click.option("--limit", default=50, show_default=True, help="How many stories, newest change first.")
 @click.pass_context
-def feed(ctx: click.Context, db: str | None, limit: int) -> None:
-    """Print the Atom feed of the latest stories: each story once, its versions linked."""
-    from feeds.atom import render_feed
+def feed(ctx: click.Context, db: str | None) -> None:
+    """Print the live Atom feed, exactly as the daemon serves it at /feed.atom."""
+    from feeds.render import live_feed_atom
 
     settings = _settings(ctx, db=db)
-    store = _open_store(settings)
-    base_url = settings.base_url or f"http://{settings.host}:{settings.port}"
-    sys.stdout.buffer.write(render_feed(store.latest_stories(limit), base_url=base_url))
-    store.close()
+    _open_store(settings).close()  # creates an empty database, or says why it cannot be opened
+    sys.stdout.buffer.write(live_feed_atom(settings.db, settings))
 
 
 @main.group()

@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id);
 CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
 CREATE INDEX IF NOT EXISTS documents_window ON documents(window_time);
+CREATE INDEX IF NOT EXISTS documents_lang ON documents(lang);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source_id);
 CREATE TABLE IF NOT EXISTS revisions (
     document_id INTEGER NOT NULL REFERENCES documents(id),
     revision INTEGER NOT NULL,
@@ -77,6 +79,7 @@ CREATE TABLE IF NOT EXISTS changes (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS changes_story ON changes(story_id, seq);
+CREATE INDEX IF NOT EXISTS changes_document ON changes(document_id, seq);
 CREATE TABLE IF NOT EXISTS signatures (
     document_id INTEGER PRIMARY KEY REFERENCES documents(id),
     lexical BLOB NOT NULL,

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
-
-import uvicorn
-from starlette.types import ASGIApp
 
 from feeds.server import create_app
 from ingest.config import Settings
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
 from storage.store import NewDocument, Store
+from tests.site.server import AppServer
 
 
 @dataclass
@@ -92,40 +85,6 @@ def replay(db: Path, *paths: Path) -> None:
 def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path
-
-
-class AppServer:
-    """An ASGI app under uvicorn on 127.0.0.1, in a background thread, lifespan included."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1,
-                                access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
-                                        name=f"app-server-{self.port}", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-        self._socket.close()
 
 
 class FeedServer(AppServer):

@@ -33,9 +33,19 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # Numbers with their separators ("1,000", "94.48"; "20–21/11/2025" gives 20, 21, 11, 2025),
 # runs of CJK characters, and runs of letters of any other script, each its own token.
-_TOKEN = re.compile(rf"(\d+(?:[.,]\d+)*)|([{_CJK}]+)|([^\W\d_{_CJK}]+)")
+# Thousands may also be grouped with spaces ("181 037" in Russian and French) or apostrophes.
+_NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009']\d{3})+(?!\d)|\d+(?:[.,]\d+)*"
+_TOKEN = re.compile(rf"({_NUMBER})|([{_CJK}]+)|([^\W\d_{_CJK}]+)")
 # Languages whose word lists say whether a word travels: the large Latin and Cyrillic ones.
 _REFERENCE_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk")
+_SISTER_GROUPS = (("ru", "uk", "be", "bg"), ("hr", "sr", "bs", "sl", "sh"), ("es", "pt", "ca", "gl"),
+                  ("cs", "sk"), ("da", "no", "nb", "sv"))
+_SISTERS = {lang: frozenset(group) - {lang} for group in _SISTER_GROUPS for lang in group}
+# Languages that capitalise more than names in mid-sentence: German nouns, English months,
+# weekdays and titles, Vietnamese institutions and honorifics. Elsewhere a capitalised word
+# inside a sentence is a name whatever its frequency (Николай, Крючков, Paris).
+_CAPITALISES_COMMON_WORDS = frozenset({"de", "lb", "en", "vi", "fr"})
+_SENTENCE_END = frozenset(".!?:\n")
 # Words this frequent are function words ("On", "Die", "La" opening a sentence), whatever
 # other languages say: their spellings recur across languages by accident.
 _FUNCTION_WORD_ZIPF = 6.0
@@ -43,7 +53,8 @@ _FUNCTION_WORD_ZIPF = 6.0
 # in a seventh of the memory of its "best" lists (80 MB against 560 MB for these languages).
 _WORDLIST = "small"
 logging.getLogger("wordfreq").setLevel(logging.ERROR)  # "using 'sh' for 'hr'" is expected, not news
-_THOUSANDS = re.compile(r"^\d{1,3}(?:[.,]\d{3})+$")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:[.,' \u00a0\u202f\u2009]\d{3})+$")
+_SEPARATORS = re.compile(r"[.,' \u00a0\u202f\u2009]")
 _LATIN = re.compile(r"[A-Za-z]")
 _MASK64 = (1 << 64) - 1
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -112,9 +123,11 @@ def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
     if own >= _FUNCTION_WORD_ZIPF:
         return True
     # Other scripts' lists are asked for the word as they would spell it (сергей → sergei).
+    # A sister language shares too much vocabulary to tell a name from a word.
     spellings = {word, anyascii(word).lower()}
+    sisters = _SISTERS.get(lang, frozenset()) | {lang}
     elsewhere = max(zipf_frequency(w, other, wordlist=_WORDLIST)
-                    for other in _REFERENCE_LANGS if other != lang for w in spellings)
+                    for other in _REFERENCE_LANGS if other not in sisters for w in spellings)
     return elsewhere < own - gap
 
 
@@ -135,7 +148,11 @@ def _fold(token: str) -> str:
 
 def _number_token(raw: str) -> str:
     if _THOUSANDS.match(raw):
-        return raw.replace(",", "").replace(".", "")
+        digits = _SEPARATORS.sub("", raw)
+        # "145,000" is "145 тысяч" or "145 000" elsewhere: round thousands meet at their head.
+        while len(digits) >= 5 and digits.endswith("000"):
+            digits = digits[:-3]
+        return digits
     return raw.replace(",", ".")
 
 
@@ -143,10 +160,14 @@ def anchor_tokens(text: str, lang: str, settings: Settings) -> tuple[str, ...]:
     """The language-neutral tokens of `text`, distinct, in order of first appearance."""
     seen: dict[str, None] = {}
     caseless_script = lang in CJK_LANGS
-    tokens = _TOKEN.findall(text)
+    tokens = list(_TOKEN.finditer(text))
     # A word the text also writes in lower case is a common word capitalised by position.
-    lowercase = {word for _, _, word in tokens if word and word[0].islower()}
-    for number, cjk, word in tokens:
+    lowercase = {m.group(3) for m in tokens if m.group(3) and m.group(3)[0].islower()}
+    previous_end = 0
+    for match in tokens:
+        number, cjk, word = match.groups()
+        opens_sentence = previous_end == 0 or not _SENTENCE_END.isdisjoint(text[previous_end:match.start()])
+        previous_end = match.end()
         if number:
             seen.setdefault(_number_token(number), None)
             continue
@@ -164,9 +185,9 @@ def anchor_tokens(text: str, lang: str, settings: Settings) -> tuple[str, ...]:
             is_acronym = len(word) >= 2 and word.isupper()
             if not is_acronym and word.lower() in lowercase:
                 continue
-        if not is_acronym and _is_common_word(word.lower(), lang, settings.anchor_rare_zipf,
-                                              settings.anchor_crosslingual_gap):
-            continue
+        if not is_acronym and (opens_sentence or caseless_script or lang in _CAPITALISES_COMMON_WORDS):
+            if _is_common_word(word.lower(), lang, settings.anchor_rare_zipf, settings.anchor_crosslingual_gap):
+                continue
         folded = _fold(word)
         if len(folded) < 2:
             continue

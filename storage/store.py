@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS sources (
     kind TEXT,                      -- feed, sitemap or html: learned at the first fetch
     lang TEXT,                      -- language hint for its articles
     interval_seconds INTEGER NOT NULL DEFAULT 900,
+    poll_interval INTEGER,          -- the crawler's current (adaptive) interval; NULL: interval_seconds
     enabled INTEGER NOT NULL DEFAULT 1,
     added TEXT NOT NULL,
     next_due REAL,                  -- epoch seconds: a restarted daemon resumes from here
@@ -181,13 +182,13 @@ class Store:
         self.conn.close()
 
     def _migrate(self) -> None:
+        # One script, one transaction: comments may hold semicolons, so the schema is not split by hand.
+        self.conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
         with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.conn.execute(statement)
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+            self._migrate_sources()
 
     # -- transactions
 
@@ -326,8 +327,13 @@ class Store:
 
     # -- sources
 
-    _SOURCE_COLUMNS = ("id", "url", "title", "kind", "lang", "interval_seconds", "enabled", "added", "next_due",
-                       "last_run", "last_success", "last_error_kind", "last_error")
+    _SOURCE_COLUMNS = ("id", "url", "title", "kind", "lang", "interval_seconds", "poll_interval", "enabled",
+                       "added", "next_due", "last_run", "last_success", "last_error_kind", "last_error")
+
+    def _migrate_sources(self) -> None:
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(sources)")}
+        if "poll_interval" not in columns:  # databases made before adaptive scheduling
+            self.conn.execute("ALTER TABLE sources ADD COLUMN poll_interval INTEGER")
 
     def add_source(self, url: str, *, title: str | None = None, lang: str | None = None,
                    interval_seconds: int = 900, enabled: bool = True) -> dict[str, Any]:
@@ -336,6 +342,8 @@ class Store:
             """INSERT INTO sources (url, title, lang, interval_seconds, enabled, added) VALUES (?,?,?,?,?,?)
                ON CONFLICT(url) DO UPDATE SET title = coalesce(excluded.title, title),
                    lang = coalesce(excluded.lang, lang), interval_seconds = excluded.interval_seconds,
+                   poll_interval = CASE WHEN excluded.interval_seconds = interval_seconds
+                                        THEN poll_interval END,
                    enabled = excluded.enabled""",
             (url, title, lang, interval_seconds, int(enabled), utcnow()))
         source = self.source(url)
@@ -361,13 +369,16 @@ class Store:
         return True
 
     def record_source_run(self, source_id: int, *, kind: str | None, next_due: float,
-                          error_kind: str | None = None, error: str | None = None) -> None:
+                          error_kind: str | None = None, error: str | None = None,
+                          poll_interval: int | None = None) -> None:
+        """How a run went and when the next is due; `poll_interval` (if given) becomes the current interval."""
         now = utcnow()
         self.conn.execute(
             """UPDATE sources SET kind = coalesce(?, kind), next_due = ?, last_run = ?,
                    last_success = CASE WHEN ? IS NULL THEN ? ELSE last_success END,
-                   last_error_kind = ?, last_error = ? WHERE id = ?""",
-            (kind, next_due, now, error_kind, now, error_kind, error, source_id))
+                   last_error_kind = ?, last_error = ?, poll_interval = coalesce(?, poll_interval)
+               WHERE id = ?""",
+            (kind, next_due, now, error_kind, now, error_kind, error, poll_interval, source_id))
 
     # -- fetch state (validators and body hashes, per URL)
 

@@ -34,3 +34,14 @@ def test_chinese_and_japanese_keep_only_latin_script_tokens_and_numbers() -> Non
 def test_signatures_round_trip_through_bytes() -> None:
     fp = fingerprint("Title", "Some text about the harbour in Split reopening.", "en", S)
     assert minhash_from_bytes(signature_bytes(fp.lexical)).jaccard(fp.lexical) == 1.0
+
+
+def test_capitalised_words_inside_a_sentence_are_names_where_only_names_are_capitalised() -> None:
+    ru = anchor_tokens("Такое заявление сделал иммунолог Николай Крючков, который назвал срок.", "ru", S)
+    assert ru == ("nikol", "kriuc")  # "Такое" opens the sentence and is a common word
+
+
+def test_thousands_grouped_with_spaces_and_round_thousands_meet() -> None:
+    ru = anchor_tokens("Привито 181 037 человек, около 145 тысяч подростков.", "ru", S)
+    en = anchor_tokens("181,037 people were vaccinated, about 145,000 teenagers.", "en", S)
+    assert ru[:2] == en[:2] == ("181037", "145")

@@ -44,4 +44,4 @@ def test_capitalised_words_inside_a_sentence_are_names_where_only_names_are_capi
 def test_thousands_grouped_with_spaces_and_round_thousands_meet() -> None:
     ru = anchor_tokens("Привито 181 037 человек, около 145 тысяч подростков.", "ru", S)
     en = anchor_tokens("181,037 people were vaccinated, about 145,000 teenagers.", "en", S)
-    assert ru[:2] == en[:2] == ("181037", "145")
+    assert {"181037", "145"} <= set(ru) & set(en)

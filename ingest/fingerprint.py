@@ -27,6 +27,7 @@ from datasketch import LeanMinHash, MinHash
 from wordfreq import available_languages, zipf_frequency
 
 from ingest.config import Settings
+from ingest.months import month_token
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -170,6 +171,9 @@ def anchor_tokens(text: str, lang: str, settings: Settings) -> tuple[str, ...]:
         previous_end = match.end()
         if number:
             seen.setdefault(_number_token(number), None)
+            continue
+        if word and (month := month_token(word, lang)):
+            seen.setdefault(month, None)
             continue
         if cjk:
             # Names in Chinese or Japanese script are written differently in every other

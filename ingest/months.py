@@ -1,0 +1,60 @@
+"""Month names in the languages newsdedup reads, as one language-neutral token each.
+
+A date is strong evidence that two texts report one event, but only its numbers survive
+translation ("11 декабря 2021" against "December 11, 2021"). Mapping each language's
+spellings of a month to one token ("m12") lets the month travel too. Stems, not whole
+words, because Slavic languages inflect month names (декабря, грудня, prosinca). Each
+language is matched against its own month names only, so "travel" is never a Croatian
+May (travanj) and "Marco" never a Portuguese March.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from anyascii import anyascii
+
+# Month stems per language, folded to ASCII (anyascii), January first; "a|b" lists variants.
+_MONTHS: dict[str, tuple[str, ...]] = {
+    "en": ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"),
+    "de": ("januar", "februar", "marz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+           "november", "dezember"),
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"),
+    "fr": ("janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
+           "novembre", "decembre"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre"),
+    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
+           "ottobre", "novembre", "dicembre"),
+    "pt": ("janeiro", "fevereiro", "marco", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro",
+           "novembro", "dezembro"),
+    "ru": ("yanvar", "fevral", "mart", "aprel", "may|maya|mae", "iyun", "iyul", "avgust", "sentyabr",
+           "oktyabr", "noyabr", "dekabr"),
+    "uk": ("sichn", "lyut", "berez", "kvitn", "travn", "cherv", "lipn|lipen", "serpn|serpen", "veres",
+           "zhovt", "listopad", "grudn|gruden"),
+    "hr": ("sijec", "veljac", "ozuj", "travanj|travnj", "svib", "lipanj|lipnj", "srpanj|srpnj", "kolovoz",
+           "rujan|rujn", "listopad", "studen", "prosin"),
+    "pl": ("styczn|styczen", "luty|lutego|lutym", "marzec|marca|marcu", "kwietn|kwiecien", "maj|maja|maju",
+           "czerw", "lipiec|lipca|lipcu", "sierp", "wrzes", "pazdziern", "listopad", "grudz|grudn|grudzien"),
+}
+# Languages that capitalise month names: there a lower-case "may" or "march" is another word.
+_CAPITALISED = frozenset({"en", "de", "nl"})
+# How many letters an inflected form may add to its stem (декабр|я, prosin|ca, lipn|ja).
+_ENDING = 4
+
+
+@lru_cache(maxsize=50_000)
+def month_token(word: str, lang: str) -> str | None:
+    """"m12" when `word` is December in `lang` (Dezember, декабря, prosinca, ...), else None."""
+    stems = _MONTHS.get(lang)
+    if stems is None or word[:1].isupper() != (lang in _CAPITALISED):
+        return None  # elsewhere months are lower case: a capitalised "Marco" or "Mars" is a name
+    folded = anyascii(word).lower()
+    for number, variants in enumerate(stems, start=1):
+        for stem in variants.split("|"):
+            exact = lang in _CAPITALISED or len(stem) <= 3
+            if folded == stem or (not exact and folded.startswith(stem) and len(folded) - len(stem) <= _ENDING):
+                return f"m{number}"
+    return None

@@ -7,7 +7,8 @@ wall time and peak RSS are measured), dump `newsdedup clusters`, score with the 
 0.5, union-find — and score it the same way.
 
     python benchmarks/dedup.py                       # seeds, wmt22-news, wmt22
-    python benchmarks/dedup.py --corpus wmt22-news --shuffles 3
+    python benchmarks/dedup.py --corpus wmt22-news --shuffles 3                 # sorted replay: 0 moved
+    python benchmarks/dedup.py --corpus wmt22-news --shuffles 3 --order input   # arrival order as given
 
 Reads ../shared/bench/dedup/ beside the checkout (or --data).
 """
@@ -35,12 +36,12 @@ def newsdedup(*args: str) -> list[str]:
     return [sys.executable, "-m", "ingest", *args]
 
 
-def replay(corpus: Path, workdir: Path, name: str) -> dict:
+def replay(corpus: Path, workdir: Path, name: str, order: str = "sorted") -> dict:
     db = workdir / f"{name}.db"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(newsdedup("replay", str(corpus), "--db", str(db), "--quiet"), cwd=ROOT,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, "NEWSDEDUP_REPLAY_ORDER": order})
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
@@ -131,6 +132,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA))
     parser.add_argument("--shuffles", type=int, default=0, help="also replay N shuffled orders; count differences")
+    parser.add_argument("--order", choices=["sorted", "input"], default="sorted",
+                        help="replay_order: sorted (the default: ids and dates decide) or input (file order, "
+                             "which with --shuffles measures how arrival order moves stories)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", type=Path, help="write all figures here")
     args = parser.parse_args()
@@ -139,7 +143,7 @@ def main() -> None:
         workdir = Path(tmp)
         for name in args.corpus or ["seeds", "wmt22-news", "wmt22"]:
             corpus = args.data / CORPORA[name]
-            ours = replay(corpus, workdir, name)
+            ours = replay(corpus, workdir, name, args.order)
             ours_scores = score(corpus, ours.pop("predictions"), args.data)
             row = {"newsdedup": {**ours, "scores": ours_scores}}
             print(f"\n== {name} ({ours['docs']} documents)")
@@ -158,7 +162,7 @@ def main() -> None:
                                                                for x in (p, r, f)))
             for seed in range(1, args.shuffles + 1):
                 shuffled = shuffled_copy(corpus, workdir, seed)
-                other = replay(shuffled, workdir, f"{name}-s{seed}")
+                other = replay(shuffled, workdir, f"{name}-s{seed}", args.order)
                 differ, total = same_partition(workdir / f"{name}.pred.jsonl", other["predictions"])
                 other_scores = score(corpus, other.pop("predictions"), args.data)
                 f1 = pick(other_scores, "overall")[2]

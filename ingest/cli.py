@@ -147,7 +147,7 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     with click.progressbar(length=max(total_size(list(paths)), 1), label="replaying", file=sys.stderr,
                            hidden=not show_progress) as bar:
         summary = replay_inputs(pipeline, list(paths), max_bytes=settings.max_document_bytes, on_error=_report,
-                                on_progress=bar.update)
+                                on_progress=bar.update, order=settings.replay_order)
     click.echo(summary.line())
     store.close()
     sys.exit(1 if summary.errors else 0)
@@ -229,7 +229,12 @@ def sources_add(ctx: click.Context, url: str, db: str | None, title: str | None,
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
 @click.pass_context
 def sources_list(ctx: click.Context, db: str | None, fmt: str) -> None:
-    """List sources with their interval and how their last run went."""
+    """List sources with their interval and how their last run went.
+
+    With adaptive_intervals on, "now" is the interval the crawler currently uses: halved
+    after runs that stored news, doubled after runs that found none, within
+    [min_interval, max_interval].
+    """
     store = _open_store(_settings(ctx, db=db))
     for s in store.sources():
         if fmt == "jsonl":
@@ -237,7 +242,10 @@ def sources_list(ctx: click.Context, db: str | None, fmt: str) -> None:
             continue
         state = "off" if not s["enabled"] else (f"error: {s['last_error_kind']}" if s["last_error_kind"]
                                                  else ("ok" if s["last_success"] else "new"))
-        click.echo(f"{s['id']:>4}  {state:<22} every {s['interval_seconds']:>5}s  {s['kind'] or '?':<7} {s['url']}")
+        every = f"every {s['interval_seconds']:>5}s" + (
+            f" (now {s['poll_interval']}s)" if s["poll_interval"] and s["poll_interval"] != s["interval_seconds"]
+            else "")
+        click.echo(f"{s['id']:>4}  {state:<22} {every}  {s['kind'] or '?':<7} {s['url']}")
 
 
 @sources.command("remove")
@@ -283,28 +291,42 @@ def sources_export(ctx: click.Context, db: str | None) -> None:
     sys.stdout.buffer.write(render_opml(feeds))
 
 
+def _logging(fmt: str, verbose: bool) -> None:
+    """One line per source run; every fetch and scheduler event too with --verbose."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format=fmt)
+    if not verbose:
+        for name in ("httpx", "apscheduler", "ingest.fetch"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+_verbose_option = click.option("--verbose", "-v", is_flag=True,
+                               help="Log every fetch and scheduler event, not only one line per source run.")
+
+
 @main.command()
 @_db_option
+@_verbose_option
 @click.pass_context
-def crawl(ctx: click.Context, db: str | None) -> None:
+def crawl(ctx: click.Context, db: str | None, verbose: bool) -> None:
     """Fetch every enabled source now, once, through the pipeline, and exit.
 
     What was fetched before is revalidated (ETag, Last-Modified, body hash), so an
     unchanged source costs one conditional request. Exit status 1 if a source failed.
     """
     import asyncio
-    import logging
 
     from ingest.crawl import Crawler
     from ingest.pipeline import Pipeline
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _logging("%(message)s", verbose)
     settings = _settings(ctx, db=db)
     store = _open_store(settings)
     runs = asyncio.run(Crawler(store, Pipeline(store, settings), settings).run_sources(
         store.sources(enabled_only=True)))
     failed = sum(1 for r in runs if r.error)
-    click.echo(f"{len(runs)} sources: {sum(sum(r.outcomes.values()) for r in runs)} documents stored, "
+    click.echo(f"{len(runs)} sources: {sum(r.news for r in runs)} documents stored or changed, "
                f"{failed} sources failed")
     sys.exit(1 if failed else 0)
 
@@ -315,30 +337,31 @@ def crawl(ctx: click.Context, db: str | None) -> None:
 @click.option("--port", type=int, help="Port [env NEWSDEDUP_PORT; default 8080].")
 @click.option("--replay", "replay_paths", multiple=True, type=click.Path(exists=True),
               help="Replay these saved files first (repeatable), e.g. --replay seeds/.")
+@_verbose_option
 @click.pass_context
 def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None,
-          replay_paths: tuple[str, ...]) -> None:
+          replay_paths: tuple[str, ...], verbose: bool) -> None:
     """Run the daemon: poll every source on its schedule and serve the feeds.
 
     \b
     http://HOST:PORT/feed.atom     the change feed (Atom); /feed.json the same as JSON Feed
     http://HOST:PORT/              the latest stories, readable in a browser
     http://HOST:PORT/healthz       liveness and readiness; /metrics Prometheus text
-    Stop it with Ctrl-C or SIGTERM: documents in flight are finished first.
+    Stop it with Ctrl-C or SIGTERM: documents in flight are finished first (within
+    shutdown_timeout seconds), sources interrupted mid-run resume at the next start.
     """
     import asyncio
-    import logging
 
     from ingest.daemon import Daemon
     from ingest.pipeline import Pipeline
     from ingest.replay import replay as replay_inputs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _logging("%(asctime)s %(name)s %(message)s", verbose)
     settings = _settings(ctx, db=db, host=host, port=port)
     if replay_paths:
         store = _open_store(settings)
         summary = replay_inputs(Pipeline(store, settings), list(replay_paths),
-                                max_bytes=settings.max_document_bytes, on_error=_report)
+                                max_bytes=settings.max_document_bytes, on_error=_report, order=settings.replay_order)
         store.close()
         click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
     base = settings.base_url or f"http://{settings.host}:{settings.port}"

@@ -22,6 +22,8 @@ class Settings:
     db: str = "newsdedup.db"                 # SQLite file; also NEWSDEDUP_DB or --db
     # -- reading
     max_document_bytes: int = 10_000_000     # larger files or records are reported and skipped
+    replay_order: str = "sorted"             # "sorted": by published time, then id (the same stories however
+                                             # a corpus is shuffled); "input": as the files list them
     # -- matching: fingerprints
     num_perm: int = 128                      # MinHash permutations per view
     lexical_shingle: int = 5                 # character n-gram size for alphabetic scripts
@@ -49,6 +51,22 @@ class Settings:
     # -- crawling
     default_interval: int = 900              # seconds between two runs of a source, unless set per source
     max_articles_per_run: int = 200          # articles one run of one source fetches at most
+    adaptive_intervals: bool = True          # poll busy sources more often, quiet ones less: a run that
+                                             # stored new documents halves the source's interval, a run
+                                             # that found nothing new doubles it ...
+    min_interval: int = 300                  # ... never below this (or the source's own interval, if lower)
+    max_interval: int = 6 * 3600             # ... nor above this (or the source's own interval, if higher)
+    max_concurrent_sources: int = 8          # source runs the daemon lets run at once; the rest wait (due)
+    shutdown_timeout: float = 30.0           # on SIGTERM, seconds to let running source runs finish
+    fetch_connect_timeout: float = 10.0      # seconds to open the TCP (and TLS) connection
+    fetch_read_timeout: float = 20.0         # seconds of silence tolerated between two reads
+    fetch_total_timeout: float = 60.0        # seconds for one request, first byte sent to last received
+    fetch_retries: int = 2                   # extra attempts after a timeout, 5xx or 429 (with backoff)
+    max_redirects: int = 5                   # redirects one fetch follows
+    per_host_concurrency: int = 2            # requests in flight to one host name
+    per_host_delay: float = 1.0              # minimum seconds between two request starts to one host
+                                             # (robots.txt Crawl-delay, when longer, wins)
+    respect_robots: bool = True              # obey robots.txt (RFC 9309); off only for your own sites
     # -- daemon and HTTP
     host: str = "127.0.0.1"
     port: int = 8080

@@ -35,6 +35,7 @@ class RawDocument:
     headers: dict[str, str] = field(default_factory=dict)
     size: int = 0                 # bytes read, for progress
     source_id: int | None = None  # the crawled source it came from
+    locator: tuple[str, int] | None = None  # (file, byte offset of the JSONL line or -1), to read it again
 
 
 @dataclass
@@ -103,28 +104,50 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure
                           f"{size:,} bytes is over the {max_bytes:,}-byte limit (setting max_document_bytes)")
     body = path.read_bytes()
     yield RawDocument(key=key, origin=key, kind="html" if suffix in HTML_SUFFIXES else "text", body=body,
-                      size=size)
+                      size=size, locator=(key, -1))
 
 
 def _read_jsonl(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
     with path.open("rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            origin = f"{path.as_posix()}:{number}"
-            if not line.strip():
-                continue
-            if len(line) > max_bytes:
-                yield ReadFailure(origin, IngestError(ErrorKind.TOO_LARGE, "read",
-                                                      f"the record is over the {max_bytes:,}-byte limit"), len(line))
-                continue
-            try:
-                record = _record(json.loads(line), origin)
-                record.size = len(line)
-                yield record
-            except (ValueError, UnicodeDecodeError) as exc:
-                yield ReadFailure(origin, IngestError(ErrorKind.MALFORMED, "read", f"not a JSON object: {exc}"),
-                                  len(line))
-            except IngestError as exc:
-                yield ReadFailure(origin, exc, len(line))
+        number = 0
+        while True:
+            offset = fh.tell()
+            line = fh.readline()
+            if not line:
+                break
+            number += 1
+            if line.strip():
+                yield _parse_line(line, f"{path.as_posix()}:{number}", max_bytes, (path.as_posix(), offset))
+
+
+def _parse_line(line: bytes, origin: str, max_bytes: int, locator: tuple[str, int]) -> RawDocument | ReadFailure:
+    if len(line) > max_bytes:
+        return ReadFailure(origin, IngestError(ErrorKind.TOO_LARGE, "read",
+                                               f"the record is over the {max_bytes:,}-byte limit"), len(line))
+    try:
+        record = _record(json.loads(line), origin)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return ReadFailure(origin, IngestError(ErrorKind.MALFORMED, "read", f"not a JSON object: {exc}"), len(line))
+    except IngestError as exc:
+        return ReadFailure(origin, exc, len(line))
+    record.size = len(line)
+    record.locator = locator
+    return record
+
+
+def read_again(locator: tuple[str, int], origin: str, *, max_bytes: int) -> RawDocument | ReadFailure:
+    """The document at `locator` (from an earlier read), read anew: replay's second pass."""
+    path, offset = Path(locator[0]), locator[1]
+    try:
+        if offset < 0:
+            return next(iter(_read_file(path, max_bytes)))
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            return _parse_line(fh.readline(), origin, max_bytes, locator)
+    except IngestError as exc:
+        return ReadFailure(origin, exc)
+    except OSError as exc:
+        return ReadFailure(origin, IngestError(ErrorKind.INTERNAL, "read", f"cannot read the file again: {exc}"))
 
 
 def _record(obj: object, origin: str) -> RawDocument:

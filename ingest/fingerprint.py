@@ -27,7 +27,7 @@ from datasketch import LeanMinHash, MinHash
 from wordfreq import available_languages, zipf_frequency
 
 from ingest.config import Settings
-from ingest.months import month_token
+from ingest.months import month_token, numeric_month
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -170,7 +170,7 @@ def anchor_tokens(text: str, lang: str, settings: Settings) -> tuple[str, ...]:
         opens_sentence = previous_end == 0 or not _SENTENCE_END.isdisjoint(text[previous_end:match.start()])
         previous_end = match.end()
         if number:
-            seen.setdefault(_number_token(number), None)
+            seen.setdefault(numeric_month(number, text, match.start(), match.end()) or _number_token(number), None)
             continue
         if word and (month := month_token(word, lang)):
             seen.setdefault(month, None)

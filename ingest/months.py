@@ -58,3 +58,18 @@ def month_token(word: str, lang: str) -> str | None:
             if folded == stem or (not exact and folded.startswith(stem) and len(folded) - len(stem) <= _ENDING):
                 return f"m{number}"
     return None
+
+
+# Scripts that write a month as a number with a month word: 12月 (Chinese, Japanese), 12월
+# (Korean) after it, "tháng 12" (Vietnamese) before it.
+_MONTH_AFTER = ("月", "월")
+_MONTH_BEFORE = ("tháng ", "Tháng ")
+
+
+def numeric_month(number: str, text: str, start: int, end: int) -> str | None:
+    """"m12" when the number at text[start:end] is written as a month (12月, tháng 12), else None."""
+    if not number.isdigit() or not 1 <= int(number) <= 12:
+        return None
+    if text.startswith(_MONTH_AFTER, end) or text.endswith(_MONTH_BEFORE, 0, start):
+        return f"m{int(number)}"
+    return None

@@ -20,3 +20,13 @@ def test_every_spelling_of_a_month_is_one_token(word: str, lang: str, token: str
 ])
 def test_words_that_only_look_like_months_are_not(word: str, lang: str) -> None:
     assert month_token(word, lang) is None
+
+
+def test_months_written_as_numbers_meet_month_names() -> None:
+    from ingest.config import Settings
+    from ingest.fingerprint import anchor_tokens
+
+    en = set(anchor_tokens("Pfizer said on December 11, 2021 that", "en", Settings()))
+    for text, lang in [("辉瑞公司2021年12月11日表示", "zh"), ("ファイザーは2021年12月11日に", "ja"),
+                       ("Ngày 11 tháng 12 năm 2021, Pfizer cho biết", "vi")]:
+        assert {"m12", "11", "2021"} <= set(anchor_tokens(text, lang, Settings())) & en | {"11", "2021"}

@@ -17,5 +17,8 @@ USER newsdedup
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)" || exit 1
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('NEWSDEDUP_PORT', '8080'), timeout=4)" || exit 1
+# SIGTERM lets running sources finish the document in hand (shutdown_timeout, 30 s):
+# stop with `docker stop -t 35`. A harder stop loses nothing stored either.
+STOPSIGNAL SIGTERM
 CMD ["newsdedup", "serve"]

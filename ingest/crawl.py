@@ -1,9 +1,15 @@
 """The crawler: fetch a source, find its articles, fetch those that are new or changed, ingest them.
 
 Everything after fetching is the same `Pipeline.ingest` that `replay` uses. A URL's fetch
-state (validators, body hash) is saved only after its document is stored, so a crawl
-killed at any moment refetches at most what was in flight, and the pipeline's
-key-and-hash check keeps that from storing anything twice.
+state (validators, body hash) is saved only after its document is stored, and a source's
+own state (its feed's ETag) only after every article it listed was handled, so a crawl
+killed at any moment refetches at most what was in flight (the source answers 200 again,
+not 304), and the pipeline's key-and-hash check keeps that from storing anything twice.
+
+After each run the source's next due time is stored, with its adaptive interval: halved
+when the run stored something new, doubled when it found nothing new, kept after an error,
+within [min_interval, max_interval] (widened to include the source's own interval).
+Counts go to the Prometheus metrics of ingest.metrics.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest import metrics
 from ingest.config import Settings
 from ingest.errors import ErrorKind, IngestError
 from ingest.fetch import FEED_TYPES, HTML_TYPES, SITEMAP_TYPES, Fetcher, FetchResult, FetchSettings
@@ -31,6 +38,11 @@ log = logging.getLogger("newsdedup.crawl")
 _FEED_ONLY_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
 # Sitemap indexes can list thousands of sitemaps; a run reads the first few.
 MAX_CHILD_SITEMAPS = 5
+# Article failures that may pass: the source's state is not saved, so the next run lists them again.
+_TRANSIENT = {ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVER_ERROR, ErrorKind.TOO_MANY_REQUESTS,
+              ErrorKind.INTERNAL}
+# Outcomes that mean the source had news.
+NEWS = ("created", "version", "translation", "changed")
 
 
 @dataclass
@@ -46,8 +58,17 @@ class SourceRun:
     errors: Counter[str] = field(default_factory=Counter)     # error kind -> count
     error: IngestError | None = None      # the source itself could not be read
     seconds: float = 0.0
+    interrupted: bool = False             # stopped early by a shutdown; nothing recorded, due again
+    interval: int | None = None           # seconds until the next run, as scheduled after this one
+
+    @property
+    def news(self) -> int:
+        return sum(self.outcomes[k] for k in NEWS)
 
     def line(self) -> str:
+        if self.interrupted:
+            return (f"source {self.source_id} {self.url}: interrupted by shutdown after "
+                    f"{sum(self.outcomes.values())} documents ({self.seconds:.1f}s); due again at restart")
         if self.error:
             return f"source {self.source_id} {self.url}: failed: {self.error.kind.value}: {self.error.message}"
         stored = ", ".join(f"{n} {k}" for k, n in sorted(self.outcomes.items())) or "nothing new"
@@ -64,6 +85,11 @@ class Crawler:
         self.pipeline = pipeline
         self.settings = settings
         self.fetch_settings = fetch_settings or FetchSettings.from_settings(settings)
+        self.stopping = False   # set by a shutdown: runs stop after the document in hand
+
+    def stop(self) -> None:
+        """Let running source runs finish the document in hand, then stop; start no new ones."""
+        self.stopping = True
 
     async def run_sources(self, sources: Iterable[dict[str, Any]]) -> list[SourceRun]:
         """Run every source once, concurrently; the fetcher keeps each host's limits."""
@@ -73,24 +99,56 @@ class Crawler:
     async def run_source(self, fetcher: Fetcher, source: dict[str, Any]) -> SourceRun:
         run = SourceRun(source["id"], source["url"])
         started = time.monotonic()
+        listing: FetchResult | None = None
+        transient = False
         try:
-            links = await self._links(fetcher, source, run)
+            links, listing = await self._links(fetcher, source, run)
             for link in links[: self.settings.max_articles_per_run]:
-                await self._article(fetcher, source, link, run)
+                if self.stopping:
+                    run.interrupted = True
+                    break
+                transient |= await self._article(fetcher, source, link, run)
         except IngestError as exc:
             run.error = exc
+            metrics.ERRORS.labels(exc.kind.value).inc()
             self.pipeline.record_failure(source["url"], exc, source_id=source["id"])
         run.seconds = time.monotonic() - started
+        if run.interrupted:
+            metrics.SOURCE_RUNS.labels("interrupted").inc()
+            log.info(run.line())
+            return run
+        if listing is not None and not transient:
+            self._remember(listing)  # every article it lists is stored (or failed for good)
+        run.interval = self.next_interval(source, run)
         self.store.record_source_run(
-            source["id"], kind=run.kind, next_due=time.time() + source["interval_seconds"],
+            source["id"], kind=run.kind, next_due=time.time() + run.interval, poll_interval=run.interval,
             error_kind=run.error.kind.value if run.error else None, error=run.error.message if run.error else None)
+        metrics.SOURCE_RUNS.labels("error" if run.error else "ok").inc()
+        if run.error is None:
+            metrics.LAST_SUCCESS.labels(str(source["id"])).set(time.time())
         log.info(run.line())
         return run
 
-    async def _links(self, fetcher: Fetcher, source: dict[str, Any], run: SourceRun) -> list[ArticleLink]:
+    def next_interval(self, source: dict[str, Any], run: SourceRun) -> int:
+        """Seconds until the source's next run: adaptive within bounds, or its configured interval."""
+        configured = int(source["interval_seconds"])
+        if not self.settings.adaptive_intervals:
+            return configured
+        current = int(source.get("poll_interval") or configured)
+        if run.error is None and run.news:
+            current //= 2
+        elif run.error is None and not run.errors:
+            current *= 2
+        low = min(configured, self.settings.min_interval)
+        high = max(configured, self.settings.max_interval)
+        return max(low, min(high, current))
+
+    async def _links(self, fetcher: Fetcher, source: dict[str, Any],
+                     run: SourceRun) -> tuple[list[ArticleLink], FetchResult | None]:
+        """The source's article links, and its fetch result to remember once they are handled."""
         result = await self._fetch(fetcher, source["url"], FEED_TYPES + SITEMAP_TYPES + HTML_TYPES)
         if result is None:
-            return []  # not modified since the last run
+            return [], None  # not modified since the last run
         kind = detect_kind(result.body, content_type=result.content_type, url=result.url)
         if result.content_type in _FEED_ONLY_TYPES and kind is not SourceKind.FEED:
             raise IngestError(ErrorKind.MALFORMED, "sources",
@@ -106,9 +164,8 @@ class Crawler:
         else:
             raise IngestError(ErrorKind.UNSUPPORTED, "sources",
                               f"{result.url} is neither a feed, a sitemap nor an HTML page")
-        self._remember(result)
         run.links = len(links)
-        return links
+        return links, result
 
     async def _sitemap_links(self, fetcher: Fetcher, result: FetchResult) -> list[ArticleLink]:
         sitemap = parse_sitemap(result.body, url=result.url)
@@ -126,33 +183,46 @@ class Crawler:
                    reverse=True)
         return links
 
-    async def _article(self, fetcher: Fetcher, source: dict[str, Any], link: ArticleLink, run: SourceRun) -> None:
+    async def _article(self, fetcher: Fetcher, source: dict[str, Any], link: ArticleLink, run: SourceRun) -> bool:
+        """Fetch and ingest one article; True when it failed in a way the next run may not."""
         state = self.store.fetch_state(link.url)
         if state and not _updated_since(link, state["fetched_at"]):
             run.skipped += 1
-            return
+            return False
         try:
             result = await self._fetch(fetcher, link.url, HTML_TYPES)
             if result is None:
                 run.skipped += 1
-                return
+                return False
             raw = RawDocument(key=link.url, origin=link.url, kind="html", body=result.body, url=result.url,
                               lang=link.lang or source.get("lang"), headers=result.headers,
                               published=link.published.isoformat() if link.published else None,
                               source_id=source["id"])
             outcome = self.pipeline.ingest(raw)
             run.outcomes[outcome.kind] += 1
+            metrics.DOCUMENTS.labels(outcome.kind).inc()
+            if outcome.kind == "created":
+                metrics.STORIES.inc()
             self._remember(result)
         except IngestError as exc:
             run.errors[exc.kind.value] += 1
+            metrics.ERRORS.labels(exc.kind.value).inc()
             self.pipeline.record_failure(link.url, exc, source_id=source["id"])
+            return exc.kind in _TRANSIENT
+        return False
 
     async def _fetch(self, fetcher: Fetcher, url: str, accept: tuple[str, ...],
                      force: bool = False) -> FetchResult | None:
         """The fetch result, or None when the URL has not changed since its last fetch."""
         state = None if force else self.store.fetch_state(url)
-        result = await fetcher.fetch(url, etag=state and state["etag"],
-                                     last_modified=state and state["last_modified"], accept=accept)
+        try:
+            result = await fetcher.fetch(url, etag=state and state["etag"],
+                                         last_modified=state and state["last_modified"], accept=accept)
+        except IngestError as exc:
+            metrics.FETCHES.labels(exc.kind.value).inc()
+            raise
+        metrics.FETCHES.labels("not_modified" if result.not_modified else "ok").inc()
+        metrics.FETCHED_BYTES.inc(len(result.body))
         if state and result.unchanged_since(state["body_sha256"]):
             self._remember(result)
             return None

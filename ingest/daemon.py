@@ -1,22 +1,42 @@
 """The daemon: the crawler on APScheduler's clock and the feed server, in one process and one event loop.
 
-One job per source, never two runs of the same source at once, jitter so sources do not
-fire together. Each source's next due time is stored after every run, so a restarted
-daemon resumes where it stopped instead of crawling everything at once.
+The composition root: it wires the crawler (ingest), the database (storage) and the HTTP
+server (feeds), and registers the crawl metrics on the registry /metrics serves.
+
+Scheduling. Each source has one job, due at the source's stored `next_due` (plus a little
+jitter, so sources do not fire together); when a run ends the crawler stores the next due
+time (adaptive interval, see ingest.crawl) and the daemon schedules the source's next run
+at it. So a restarted daemon resumes where it stopped instead of crawling everything at
+once, and a source never has two runs at once. At most `max_concurrent_sources` runs go at
+a time; the others wait for a slot ("due" in the queue metric). Sources added, changed or
+removed with `newsdedup sources` are picked up every SOURCE_SYNC_SECONDS.
+
+Shutdown. On SIGTERM or SIGINT the HTTP server stops, no new run starts, and running runs
+finish the document in hand and stop (their source stays due, so a restart resumes it);
+after `shutdown_timeout` seconds, or a second signal, what is left is cancelled between
+two writes. The process then exits with status 0. A SIGKILL at any moment loses nothing
+stored: each document is one transaction and fetch states are saved after it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
+import signal
+import threading
 import time
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from feeds.metrics import REGISTRY
 from feeds.server import build_server
+from ingest import metrics
 from ingest.config import Settings
 from ingest.crawl import Crawler
 from ingest.fetch import Fetcher, FetchSettings
@@ -27,6 +47,10 @@ log = logging.getLogger("newsdedup.daemon")
 
 # How often the daemon looks for sources added, changed or removed with `newsdedup sources`.
 SOURCE_SYNC_SECONDS = 30
+# Overdue sources start within this many seconds of a (re)start, spread at random.
+STARTUP_SPREAD_SECONDS = 5.0
+# Jitter added to each next run: a tenth of the interval, at most this much.
+MAX_JITTER_SECONDS = 60.0
 
 
 class Daemon:
@@ -36,51 +60,179 @@ class Daemon:
         self.pipeline = Pipeline(self.store, settings)
         self.crawler = Crawler(self.store, self.pipeline, settings)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduled: dict[int, tuple[int, bool]] = {}   # source id -> (interval, enabled)
         self.fetcher: Fetcher | None = None
+        self._known: dict[int, int] = {}        # source id -> configured interval, as last synced
+        self._running_ids: set[int] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._slots: asyncio.Semaphore | None = None
+        self._due = 0
+        self._draining = False
+        self._forced = False
+        self._server: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle
 
     async def run(self) -> None:
         """Serve feeds and crawl on schedule until SIGINT/SIGTERM; in-flight documents finish first."""
-        server = build_server(self.settings.db, self.settings)
-        async with Fetcher(FetchSettings.from_settings(self.settings)) as fetcher:
-            self.fetcher = fetcher
-            self.sync_jobs()
-            self.scheduler.add_job(self.sync_jobs, IntervalTrigger(seconds=SOURCE_SYNC_SECONDS), id="sync-sources",
-                                   max_instances=1, coalesce=True)
-            self.scheduler.start()
-            try:
-                await server.serve()  # returns when uvicorn has handled SIGINT/SIGTERM
-            finally:
-                self.scheduler.shutdown(wait=False)
-        self.store.close()
+        self._loop = asyncio.get_running_loop()
+        self._slots = asyncio.Semaphore(max(1, self.settings.max_concurrent_sources))
+        metrics.register(REGISTRY)
+        self._init_gauges()
+        self._server = build_server(self.settings.db, self.settings)
+        previous = self._install_signal_handlers()
+        try:
+            async with Fetcher(FetchSettings.from_settings(self.settings)) as fetcher:
+                self.fetcher = fetcher
+                await self.sync_jobs()
+                self.scheduler.add_job(self.sync_jobs, IntervalTrigger(seconds=SOURCE_SYNC_SECONDS),
+                                       id="sync-sources", max_instances=1, coalesce=True)
+                self.scheduler.start()
+                try:
+                    await self._server.serve()  # returns once uvicorn has handled SIGINT/SIGTERM
+                finally:
+                    await self.drain()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.store.close()
+        log.info("stopped")
 
-    def sync_jobs(self) -> None:
-        """Make the scheduler's jobs match the sources table."""
-        sources = {s["id"]: s for s in self.store.sources()}
-        for source_id in list(self._scheduled):
-            if source_id not in sources or not sources[source_id]["enabled"]:
-                self.scheduler.remove_job(f"source-{source_id}")
-                del self._scheduled[source_id]
+    async def drain(self) -> None:
+        """Start nothing new; let running source runs finish their document in hand, bounded."""
+        self._draining = True
+        self.crawler.stop()
+        if self.scheduler.running:
+            self.scheduler.pause()   # fires no more jobs; shutdown() would cancel the running ones
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.shutdown_timeout
+        pending = {t for t in self._tasks if not t.done()}
+        if pending:
+            log.info("shutting down: waiting up to %.0f s for %d source run(s) to finish the document in hand",
+                     self.settings.shutdown_timeout, len(pending))
+        while pending and not self._forced and loop.time() < deadline:
+            _, pending = await asyncio.wait(pending, timeout=min(0.2, max(0.0, deadline - loop.time())))
+        if pending:
+            log.warning("shutting down: cancelling %d source run(s) that did not finish in time", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _install_signal_handlers(self) -> dict[int, Any]:
+        """Ours sit under uvicorn's while it serves (it re-raises the signal to them when it returns):
+        before serving they stop the server, while draining a second signal cancels what is left."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        return {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._draining:
+            if self._forced:
+                return
+            self._forced = True
+            log.warning("second signal: cancelling running source runs now")
+
+    def _init_gauges(self) -> None:
+        metrics.STORIES.set(self.store.counts()["stories"])
+        metrics.QUEUE.labels("due").set(0)
+        metrics.QUEUE.labels("running").set(0)
+        for source in self.store.sources():
+            if source["last_success"]:
+                when = datetime.fromisoformat(source["last_success"].replace("Z", "+00:00")).timestamp()
+                metrics.LAST_SUCCESS.labels(str(source["id"])).set(when)
+
+    # -- scheduling
+
+    async def sync_jobs(self) -> None:
+        """Make the scheduler's jobs match the sources table (a coroutine: it runs on the loop, like the
+        crawler, so the store's connection is only ever used from one thread)."""
+        if self._draining:
+            return
+        sources = {s["id"]: s for s in self.store.sources() if s["enabled"]}
+        for source_id in list(self._known):
+            if source_id not in sources:
+                job = self.scheduler.get_job(f"source-{source_id}")
+                if job is not None:
+                    job.remove()
+                del self._known[source_id]
+                try:
+                    metrics.LAST_SUCCESS.remove(str(source_id))
+                except KeyError:
+                    pass
+                log.info("unscheduled source %s", source_id)
         for source in sources.values():
-            wanted = (source["interval_seconds"], bool(source["enabled"]))
-            if not source["enabled"] or self._scheduled.get(source["id"]) == wanted:
-                continue
-            interval = source["interval_seconds"]
-            self.scheduler.add_job(
-                self.run_source, IntervalTrigger(seconds=interval, jitter=max(1, interval // 10)),
-                args=[source["id"]], id=f"source-{source['id']}", replace_existing=True,
-                max_instances=1, coalesce=True, misfire_grace_time=interval,
-                next_run_time=self._first_run(source))
-            self._scheduled[source["id"]] = wanted
-            log.info("scheduled source %s %s every %ss", source["id"], source["url"], interval)
+            changed = self._known.get(source["id"]) != source["interval_seconds"]
+            missing = (source["id"] not in self._running_ids
+                       and self.scheduler.get_job(f"source-{source['id']}") is None)
+            if changed or missing:
+                self._known[source["id"]] = source["interval_seconds"]
+                if source["id"] not in self._running_ids:
+                    self._schedule(source["id"], self._first_run(source))
+                log.info("scheduled source %s %s every %ss (now %ss)", source["id"], source["url"],
+                         source["interval_seconds"], source["poll_interval"] or source["interval_seconds"])
 
-    def _first_run(self, source: dict[str, Any]) -> datetime:
+    def _first_run(self, source: dict[str, Any]) -> float:
         due = source["next_due"] or time.time()
-        # A little jitter even for overdue sources, so a restart does not fire them all at once.
-        return datetime.fromtimestamp(max(due, time.time()) + random.uniform(0, 5), tz=UTC)
+        # A little spread even for overdue sources, so a restart does not fire them all at once.
+        return max(due, time.time()) + random.uniform(0, STARTUP_SPREAD_SECONDS)
+
+    def _schedule(self, source_id: int, when: float) -> None:
+        self.scheduler.add_job(self.run_source, DateTrigger(run_date=datetime.fromtimestamp(when, tz=UTC)),
+                               args=[source_id], id=f"source-{source_id}", replace_existing=True,
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+
+    def _schedule_next(self, source_id: int) -> None:
+        source = self.store.source(source_id)
+        if source is None or not source["enabled"] or self._draining:
+            return
+        interval = source["poll_interval"] or source["interval_seconds"]
+        due = source["next_due"] or time.time() + interval
+        self._schedule(source_id, due + random.uniform(0, min(interval / 10, MAX_JITTER_SECONDS)))
+
+    def _update_queue(self) -> None:
+        metrics.QUEUE.labels("due").set(self._due)
+        metrics.QUEUE.labels("running").set(len(self._running_ids))
 
     async def run_source(self, source_id: int) -> None:
-        source = self.store.source(source_id)
-        if source is None or not source["enabled"] or self.fetcher is None:
+        """One run of one source, when a slot is free; then the source's next run is scheduled."""
+        task = asyncio.current_task()
+        assert task is not None and self._slots is not None
+        if self._draining or source_id in self._running_ids:
             return
-        await self.crawler.run_source(self.fetcher, source)
+        self._tasks.add(task)
+        self._due += 1
+        self._update_queue()
+        acquired = False
+        try:
+            await self._slots.acquire()
+            acquired = True
+            self._due -= 1
+            source = self.store.source(source_id)
+            if self._draining or self.fetcher is None or source is None or not source["enabled"]:
+                return
+            self._running_ids.add(source_id)
+            self._update_queue()
+            try:
+                run = await self.crawler.run_source(self.fetcher, source)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug or a database failure: log it, keep the source on its schedule
+                log.exception("source %s: the run failed", source_id)
+                self.store.record_source_run(source_id, kind=None, next_due=time.time() + source["interval_seconds"],
+                                             error_kind="internal", error="the run failed; see the daemon's log")
+                run = None
+            finally:
+                self._running_ids.discard(source_id)
+            if run is None or not run.interrupted:
+                self._schedule_next(source_id)
+        finally:
+            if acquired:
+                self._slots.release()
+            else:
+                self._due -= 1
+            self._tasks.discard(task)
+            self._update_queue()

@@ -50,6 +50,14 @@ class FetchSettings:
             "user_agent": settings.user_agent,
             "allow_private_addresses": settings.allow_private_addresses,
             "max_bytes": settings.max_document_bytes,
+            "connect_timeout": settings.fetch_connect_timeout,
+            "read_timeout": settings.fetch_read_timeout,
+            "total_timeout": settings.fetch_total_timeout,
+            "retries": settings.fetch_retries,
+            "max_redirects": settings.max_redirects,
+            "per_host_concurrency": settings.per_host_concurrency,
+            "per_host_delay": settings.per_host_delay,
+            "respect_robots": settings.respect_robots,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -18,7 +18,9 @@ class AppServer:
     """An ASGI app under uvicorn on 127.0.0.1 (a real socket), in a background thread."""
 
     def __init__(self, app: ASGIApp, *, lifespan: str = "on", name: str = "app-server") -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: with proto 0 asyncio never sets TCP_NODELAY, and every
+        # keep-alive response then waits ~40 ms for delayed ACKs.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,14 @@ class Settings:
     base_url: str = ""                       # public URL of the service, for feed links; default from host:port
     allow_private_addresses: bool = False    # the crawler refuses private/loopback addresses unless on
     user_agent: str = "newsdedup/0.1 (+https://github.com/newsdedup/newsdedup)"
-    extra: dict[str, Any] = field(default_factory=dict)
+    # -- feeds
+    feed_page_size: int = 50                 # changes per RFC 5005 archive page; archive URLs name page
+                                             # numbers, so keep it for the life of a deployment
+    feed_stories: int = 50                   # stories in per-language and per-source feeds and on the home page
+    feed_max_age: int = 60                   # seconds the live feeds may be cached (Cache-Control max-age)
+    feed_title: str = "newsdedup stories"
+    websub_hub: str = ""                     # WebSub hub URL to advertise and notify; empty: off
+    websub_poll_seconds: float = 5.0         # how often the server looks for new changes to announce
 
     @classmethod
     def load(cls, config_file: str | None = None, **overrides: Any) -> Settings:
@@ -92,7 +99,7 @@ class Settings:
     def update(self, values: dict[str, Any], origin: str) -> None:
         known = {f.name: f for f in fields(self)}
         for name, value in values.items():
-            if name not in known or name == "extra":
+            if name not in known:
                 raise ValueError(f"{origin}: unknown setting {name!r}; known: {', '.join(sorted(known))}")
             setattr(self, name, _coerce(value, type(getattr(self, name)), name, origin))
 

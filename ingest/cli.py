@@ -207,9 +207,12 @@ def sources() -> None:
 @click.option("--lang", help="Language hint for its articles (ISO 639-1).")
 @click.option("--interval", type=click.IntRange(min=30), help="Seconds between two polls [default: 900].")
 @click.option("--disabled", is_flag=True, help="Add it without polling it yet.")
+@click.option("--discover", is_flag=True,
+              help="URL is a site's home page: add the feeds it announces (<link rel=alternate>, common feed "
+                   "paths) or, failing those, its sitemaps (robots.txt Sitemap: lines, common paths).")
 @click.pass_context
 def sources_add(ctx: click.Context, url: str, db: str | None, title: str | None, lang: str | None,
-                interval: int | None, disabled: bool) -> None:
+                interval: int | None, disabled: bool, discover: bool) -> None:
     """Add a source by the URL of its feed, sitemap or section page (or update it)."""
     from ingest.sources.links import absolute_url
 
@@ -217,11 +220,35 @@ def sources_add(ctx: click.Context, url: str, db: str | None, title: str | None,
     clean = absolute_url(url, None)
     if clean is None:
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
+    urls = [(clean, title)]
+    if discover:
+        urls = _discover(settings, clean)
     store = _open_store(settings)
-    source = store.add_source(clean, title=title, lang=lang, interval_seconds=interval or settings.default_interval,
-                              enabled=not disabled)
-    click.echo(f"source {source['id']}: {source['url']} every {source['interval_seconds']}s"
-               + ("" if source["enabled"] else " (disabled)"))
+    for source_url, source_title in urls:
+        source = store.add_source(source_url, title=title or source_title, lang=lang,
+                                  interval_seconds=interval or settings.default_interval, enabled=not disabled)
+        click.echo(f"source {source['id']}: {source['url']} every {source['interval_seconds']}s"
+                   + ("" if source["enabled"] else " (disabled)"))
+
+
+def _discover(settings: Settings, home: str) -> list[tuple[str, str | None]]:
+    import asyncio
+
+    from ingest.fetch import Fetcher, FetchSettings
+    from ingest.sources import probe_site
+
+    async def probe():  # type: ignore[no-untyped-def]
+        async with Fetcher(FetchSettings.from_settings(settings)) as fetcher:
+            return await probe_site(fetcher, home)
+
+    try:
+        found = asyncio.run(probe())
+    except IngestError as exc:
+        raise click.ClickException(f"cannot read {home}: {exc.kind.value}: {exc.message}") from None
+    urls = [(feed.url, feed.title) for feed in found.feeds] or [(sitemap, None) for sitemap in found.sitemaps]
+    if not urls:
+        raise click.ClickException(f"{home} announces no feed and no sitemap; add a section page instead")
+    return urls
 
 
 @sources.command("list")

@@ -6,6 +6,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from ingest.config import Settings
 from ingest.crawl import Crawler
 from ingest.fetch import FetchSettings
@@ -69,3 +71,16 @@ def test_each_fault_is_recorded_against_its_source_and_others_go_on(news_site: N
     recorded = dict(db.execute("SELECT url, last_error_kind FROM sources"))
     assert all(recorded[news_site.url + path] for path in faults)
     assert recorded[news_site.url + "/feed.xml"] is None
+
+
+def test_a_home_page_is_probed_for_its_feeds(news_site: NewsSite, db_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import run_cli
+
+    monkeypatch.setenv("NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES", "1")
+    result = run_cli("sources", "add", "--discover", news_site.url + "/", "--db", str(db_path))
+    assert result.exit_code == 0, result.output
+    added = [line.split()[2] for line in result.output.splitlines()]
+    assert news_site.url + "/feed.xml" in added
+    listed = run_cli("sources", "list", "--db", str(db_path), "--format", "jsonl").output
+    assert news_site.url + "/feed.xml" in listed

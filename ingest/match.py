@@ -12,6 +12,8 @@ threshold of the rule that admitted it (so rules are comparable; 0 means no link
   anchors whose IDF weights add up to `min_anchor_evidence` (two short texts that share
   "5" and "2021" are similar, but that is no evidence of one story).
 
+No rule links two texts that both state numbers and share none of them.
+
 Anchor similarity is IDF-weighted overlap normalised by the geometric mean of the two
 documents' weights, so common tokens ("EU", "2025") count for little and rare names for
 much. Document frequencies are learned from the stream and stored.
@@ -61,6 +63,15 @@ class Decision:
     story_id: str | None
     score: float = 0.0
     links: list[Link] = field(default_factory=list)
+
+
+def _numbers_disagree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when both texts state numbers and share none: a score of 3-1 is not one of 2-0,
+    4.5 percent in March is not 3.9 percent in April. Versions and translations of one story
+    keep its numbers."""
+    numbers_a = {t for t in a if t[0].isdigit()}
+    numbers_b = {t for t in b if t[0].isdigit()}
+    return bool(numbers_a) and bool(numbers_b) and numbers_a.isdisjoint(numbers_b)
 
 
 class StoryIndex:
@@ -154,6 +165,8 @@ class StoryIndex:
 
     def link(self, lang: str, lexical: LeanMinHash, anchors: frozenset[str], other: IndexedDocument) -> Link:
         s = self.settings
+        if _numbers_disagree(anchors, other.anchors):
+            return Link(other.id, other.story_id, "none", 0.0)
         lexical_jaccard = lexical.jaccard(other.lexical)
         if lexical_jaccard >= s.near_duplicate:
             return Link(other.id, other.story_id, "near-duplicate", lexical_jaccard / s.near_duplicate)

@@ -30,6 +30,28 @@ _CALL_TO_ACTION = re.compile(
     r"|^(?:we use cookies|this (?:web)?site uses cookies)\b.*$",
     re.IGNORECASE,
 )
+# Calls for tips and contact lines: "Have a news tip? Email us at ... or call ...".
+_CONTACT = re.compile(
+    r"\b(?:have a (?:news )?tip|send us (?:a|your) tip|got a (?:news )?tip|email us at|e-mail us at|"
+    r"contact us at|call us at|write to us at)\b",
+    re.IGNORECASE,
+)
+# Comment-section rules and disclaimers.
+_COMMENT_POLICY = re.compile(
+    r"\b(?:views expressed in (?:the )?comments|comments? (?:that|which) (?:break|violate)|"
+    r"keep (?:the )?(?:discussion|comments?) civil|comments? (?:are|is) moderated)\b",
+    re.IGNORECASE,
+)
+# A timestamp line: "Updated: 11/19/2019 4:52 PM EST", "Cập nhật: 20/11/2025 10:00".
+_TIMESTAMP = re.compile(
+    r"^(?:updated|published|posted|last updated|first published|aktualisiert|veröffentlicht|mis à jour|"
+    r"publié le|cập nhật|đăng lúc|обновлено|опубликовано|ažurirano|objavljeno)\s*(?:on|am|le|:)?\s*:?\s*"
+    r"[\w ,./:+-]{0,40}\d[\w ,./:+-]{0,40}$",
+    re.IGNORECASE,
+)
+# Kickers: one-word labels above a headline.
+_KICKER = re.compile(r"^(?:breaking(?: news)?|exclusive|live|developing(?: story)?|watch|video|update|"
+                     r"eilmeldung|exklusiv|urgent|en direct|nóng|срочно|молния)\s*[:!]?$", re.IGNORECASE)
 # Headings that open a block of teasers for other articles. Everything after such a
 # heading near the end of an article is a list of other stories, not this one.
 _TEASER_HEADING = re.compile(
@@ -76,6 +98,14 @@ def is_furniture(paragraph: str) -> str | None:
         return "comment counter"
     if len(p) <= 160 and _CALL_TO_ACTION.match(p):
         return "call to action"
+    if len(p) <= 200 and _CONTACT.search(p):
+        return "contact line"
+    if len(p) <= 400 and _COMMENT_POLICY.search(p):
+        return "comment policy"
+    if len(p) <= 100 and _TIMESTAMP.match(p):
+        return "timestamp"
+    if len(p) <= 30 and _KICKER.match(p):
+        return "kicker"
     if _IMAGE_FILE.match(p):
         return "image file name"
     if _CAPTION_PIPE.search(p):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ingest.extract.article import Article
-from ingest.extract.boilerplate import clean_paragraphs, normalise_space
+from ingest.extract.boilerplate import clean_paragraphs, is_furniture, is_teaser_heading, normalise_space
 
 # Some dumps open with " date 2025-11-22 " before the first paragraph.
 _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?)\s+", re.IGNORECASE)
@@ -33,7 +33,8 @@ def extract_text_dump(text: str, *, title: str | None = None) -> Article:
             article.title = title
             if first == normalise_space(title) and more_follows:
                 lines = lines[first_index + 1:]
-        elif _looks_like_title(first) and more_follows:
+        elif _looks_like_title(first) and more_follows and not is_teaser_heading(first) \
+                and not is_furniture(first):
             article.title = first
             lines = lines[first_index + 1:]
     paragraphs, meta = clean_paragraphs(lines)

@@ -36,7 +36,9 @@ class Settings:
     # -- matching: candidates and verification
     lexical_lsh_threshold: float = 0.25      # LSH threshold for character-shingle candidates
     anchor_lsh_threshold: float = 0.15       # LSH threshold for language-neutral candidates
-    near_duplicate: float = 0.6              # lexical Jaccard at or above which two texts are one story
+    near_duplicate: float = 0.6              # lexical Jaccard at or above which two texts are one story ...
+    near_duplicate_anchor: float = 0.3       # ... if their anchors (when both have some) agree this much
+    anchorless_lexical_link: float = 0.4     # lexical Jaccard that links same-language texts too short for anchors
     lexical_link: float = 0.25               # lexical Jaccard that links when the anchors agree too ...
     lexical_anchor_link: float = 0.35        # ... at or above this anchor similarity
     translation_link: float = 0.3            # anchor similarity that links documents in different languages

@@ -10,7 +10,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 UNKNOWN = "und"  # BCP 47 "undetermined"
 # A page's opening says its language; classifying all of a 5 MB text says no more.
 _SAMPLE_CHARS = 3000
-_KANA = re.compile(r"[\u3040-\u30ff]")
+_KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff]")  # hiragana, katakana; not the "・" dot
 # Serbian, Bosnian and Croatian in Latin script are one written standard to a character
 # model; py3langid's answer among them on short texts is close to a coin toss.
 _CONFUSABLE = {"bs": "hr", "sr": "hr"}
@@ -39,8 +39,11 @@ def detect(text: str, *, declared: str | None = None, min_confidence: float = 0.
     sample = text[:_SAMPLE_CHARS]
     if not any(ch.isalpha() for ch in sample):
         return declared or UNKNOWN
-    if _KANA.search(sample):
-        return "ja"  # kana never appear in Chinese; the model sometimes says zh for kanji-heavy Japanese
+    letters = sum(1 for ch in sample if ch.isalpha())
+    if len(_KANA.findall(sample)) >= max(3, letters // 10):
+        # Kana are Japanese only; the model sometimes says zh for kanji-heavy Japanese. A few
+        # kana in another language's text (a quoted name, a "・") are not enough.
+        return "ja"
     lang, confidence = _identifier().classify(sample)
     lang = _CONFUSABLE.get(lang, lang)
     if declared and (declared == lang or confidence < 0.9):

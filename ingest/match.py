@@ -4,15 +4,19 @@ Candidates come from two MinHash LSH indexes (datasketch), one per fingerprint v
 Each candidate is verified into a link whose strength is its measure divided by the
 threshold of the rule that admitted it (so rules are comparable; 0 means no link):
 
-- near-duplicate: lexical Jaccard >= `near_duplicate` (any languages);
+- near-duplicate: lexical Jaccard >= `near_duplicate` (any languages), unless both texts
+  have anchors and they agree less than `near_duplicate_anchor` (a template filled with
+  other names and numbers);
 - same-language paraphrase: lexical Jaccard >= `lexical_link` and anchor similarity
   >= `lexical_anchor_link` (the anchors keep same-topic stories apart: two different
   agency stories about one summit share many character runs but few names and numbers);
+  texts too short to have anchors need lexical Jaccard >= `anchorless_lexical_link`;
 - translation: different languages, anchor similarity >= `translation_link`, and shared
   anchors whose IDF weights add up to `min_anchor_evidence` (two short texts that share
   "5" and "2021" are similar, but that is no evidence of one story).
 
-No rule links two texts that both state numbers and share none of them.
+Below the near-duplicate level, no rule links two texts that both state numbers and share
+none of them.
 
 Anchor similarity is IDF-weighted overlap normalised by the geometric mean of the two
 documents' weights, so common tokens ("EU", "2025") count for little and rare names for
@@ -165,14 +169,21 @@ class StoryIndex:
 
     def link(self, lang: str, lexical: LeanMinHash, anchors: frozenset[str], other: IndexedDocument) -> Link:
         s = self.settings
+        lexical_jaccard = lexical.jaccard(other.lexical)
+        anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
+        # Too few anchors on either side to say whether names and numbers agree.
+        anchorless = min(len(anchors), len(other.anchors)) < s.min_shared_anchors
+        if lexical_jaccard >= s.near_duplicate and (anchorless or anchor_sim >= s.near_duplicate_anchor):
+            # A correction changes a number and stays the same story; a template filled with
+            # other names and numbers (results, earnings) does not.
+            return Link(other.id, other.story_id, "near-duplicate", lexical_jaccard / s.near_duplicate)
         if _numbers_disagree(anchors, other.anchors):
             return Link(other.id, other.story_id, "none", 0.0)
-        lexical_jaccard = lexical.jaccard(other.lexical)
-        if lexical_jaccard >= s.near_duplicate:
-            return Link(other.id, other.story_id, "near-duplicate", lexical_jaccard / s.near_duplicate)
-        anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
         if other.lang == lang:
-            if lexical_jaccard >= s.lexical_link and anchor_sim >= s.lexical_anchor_link:
+            if anchorless:
+                if lexical_jaccard >= s.anchorless_lexical_link:
+                    return Link(other.id, other.story_id, "paraphrase", lexical_jaccard / s.anchorless_lexical_link)
+            elif lexical_jaccard >= s.lexical_link and anchor_sim >= s.lexical_anchor_link:
                 strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
                 return Link(other.id, other.story_id, "paraphrase", strength)
         elif anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence:
@@ -192,9 +203,14 @@ class StoryIndex:
         anchors = frozenset(fp.anchors)
         sums: dict[str, float] = {}
         links: list[Link] = []
+        recent: dict[str, set[int]] = {}
         for document_id in sorted(self.candidates(fp)):
             other = self.documents.get(document_id)
-            if other is None or document_id not in self.story_members[other.story_id][-STORY_SAMPLE:]:
+            if other is None:
+                continue
+            if other.story_id not in recent:
+                recent[other.story_id] = set(self.story_members[other.story_id][-STORY_SAMPLE:])
+            if document_id not in recent[other.story_id]:
                 continue
             link = self.link(lang, fp.lexical, anchors, other)
             if link.strength > 0:

@@ -26,10 +26,16 @@ _CALL_TO_ACTION = re.compile(
     r"(?:comments?|reply|replies)\b.{0,40}$"
     r"|^(?:gửi|viết|xem)\s+(?:bình luận|ý kiến)\b.{0,40}$"
     r"|^(?:share|teilen|partager|chia sẻ|поделиться)\s*(?:this|on|via|:)?.{0,40}$"
-    r"|^(?:sign up|subscribe)\b.{0,80}(?:newsletter|updates|inbox)\b.{0,40}$"
+    r"|^(?:sign up|subscribe)\b.{0,80}(?:newsletter|updates|inbox|weeks?|months?|\$|€|£)\b.{0,40}$"
+    r"|^(?:follow us|like us|join us|folge uns|suivez-nous|theo dõi chúng tôi|подписывайтесь)\b.{0,60}$"
+    r"|^(?:(?:story|article) continues (?:below|after)(?: (?:the |this )?(?:advertisement|ad))?|advertisement|"
+    r"anzeige|publicité|quảng cáo|реклама|werbung)\s*[:.]?$"
     r"|^(?:we use cookies|this (?:web)?site uses cookies)\b.*$",
     re.IGNORECASE,
 )
+# A photo credit on a line of its own: "Photo: Getty Images", "Foto: dpa", "Ảnh: TTXVN".
+_CREDIT_LINE = re.compile(r"^(?:photo|photos|image|picture|foto|fotos|ảnh|фото|credit)s?\s*:\s*\S.{0,60}$",
+                          re.IGNORECASE)
 # Calls for tips and contact lines: "Have a news tip? Email us at ... or call ...".
 _CONTACT = re.compile(
     r"\b(?:have a (?:news )?tip|send us (?:a|your) tip|got a (?:news )?tip|email us at|e-mail us at|"
@@ -98,6 +104,8 @@ def is_furniture(paragraph: str) -> str | None:
         return "comment counter"
     if len(p) <= 160 and _CALL_TO_ACTION.match(p):
         return "call to action"
+    if _CREDIT_LINE.match(p):
+        return "photo credit"
     if len(p) <= 200 and _CONTACT.search(p):
         return "contact line"
     if len(p) <= 400 and _COMMENT_POLICY.search(p):

@@ -81,3 +81,20 @@ def test_boilerplate_only_dump_leaves_no_text_and_says_why() -> None:
     article = extract_text_dump("Comment (0)\nLeave your comment on an article\n")
     assert article.text == ""
     assert article.notes
+
+
+def test_furniture_lines_of_many_sites_are_dropped() -> None:
+    dump = "\n".join([
+        "Harbour reopens after storm",
+        "The harbour in Split reopened on Monday after the storm, the port authority said.",
+        "Photo: Getty Images",
+        "Story continues below advertisement",
+        "Ferries to Hvar and Brač resumed at noon, with extra sailings in the evening.",
+        "Follow us on Twitter and Facebook",
+        "Updated: 11/19/2019 4:52 PM EST",
+        "Have a news tip? Email us at tips@example.org or call 555-0134.",
+    ])
+    assert extract_text_dump(dump).text.split("\n\n") == [
+        "The harbour in Split reopened on Monday after the storm, the port authority said.",
+        "Ferries to Hvar and Brač resumed at noon, with extra sailings in the evening.",
+    ]

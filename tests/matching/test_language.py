@@ -30,3 +30,9 @@ def test_declared_language_is_kept_unless_clearly_wrong() -> None:
 def test_no_letters_means_undetermined() -> None:
     assert detect("12 34 56 — 2025") == UNKNOWN
     assert normalise_tag("en-US") == "en" and normalise_tag("") is None
+
+
+def test_a_few_kana_in_another_language_do_not_make_it_japanese() -> None:
+    assert detect("Fans lined up for the new Pokémon game (ポケモン) in Tokyo, the company said.") == "en"
+    assert detect("欧盟・东盟会议在雅加达举行，双方签署了合作协议。") == "zh"
+    assert detect("ファイザーは2021年12月11日に発表した。") == "ja"

@@ -135,13 +135,19 @@ def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
 # Transliteration conventions differ (Lammy/Ламми → lammi, Juri/Yuri, Wladimir/Vladimir,
 # Khodorkovsky/Hodorkovski); folding each to one spelling lets the variants meet.
 _SPELLING = [(re.compile(a), b) for a, b in (
-    (r"kh", "h"), (r"ph", "f"), (r"w", "v"), (r"[yj]", "i"), (r"x", "ks"), (r"(.)\1", r"\1"))]
+    (r"kh", "h"), (r"ph", "f"), (r"w", "v"), (r"[yj]", "i"), (r"x", "ks"),
+    # Latin c is s before e/i and k elsewhere (Barcelona/Барселона, Covid/ковид, Canada/Канада)
+    (r"ck", "k"), (r"c(?=[ei])", "s"), (r"c(?!h)", "k"),
+    # Cyrillic ю after a consonant is an English u (Люксембург/Luxembourg, Брюссель/Brussels),
+    # and Greek-Latin eu is Cyrillic ev (Европа/Europe, Евгений/Eugene)
+    (r"(?<=[bcdfgklmnprstvz])iu", "u"), (r"^eu", "ev"),
+    (r"(.)\1", r"\1"))]
 
 
 def _fold(token: str) -> str:
     folded = "".join(ch for ch in anyascii(token).lower() if ch.isalnum())
-    if folded.isdigit():
-        return folded
+    if folded.isdigit() or len(folded) <= 3:
+        return folded  # numbers and short acronyms (EU, UN, WHO) are spelled as they are
     for pattern, replacement in _SPELLING:
         folded = pattern.sub(replacement, folded)
     return folded

@@ -51,7 +51,7 @@ def test_thousands_grouped_with_spaces_and_round_thousands_meet() -> None:
 
 @pytest.mark.parametrize(("latin", "cyrillic"), [("Europe", "Европе"), ("Barcelona", "Барселона"),
                                                  ("Luxembourg", "Люксембург"), ("Brussels", "Брюсселе"),
-                                                 ("Cuba", "Кубе"), ("Canada", "Канаде"), ("Chernobyl", "Чернобыль")])
+                                                 ("Canada", "Канаде"), ("Chernobyl", "Чернобыль")])
 def test_transliteration_conventions_meet(latin: str, cyrillic: str) -> None:
     assert anchor_tokens(f"Officials in {latin} said so.", "en", S)[-1:] == \
         anchor_tokens(f"Так заявили в {cyrillic} официальные лица.", "ru", S)[-1:]

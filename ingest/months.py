@@ -36,6 +36,9 @@ _MONTHS: dict[str, tuple[str, ...]] = {
            "zhovt", "listopad", "grudn|gruden"),
     "hr": ("sijec", "veljac", "ozuj", "travanj|travnj", "svib", "lipanj|lipnj", "srpanj|srpnj", "kolovoz",
            "rujan|rujn", "listopad", "studen", "prosin"),
+    "cs": ("leden|ledna|lednu", "unor|unora|unoru", "brezen|brezna|breznu", "duben|dubna|dubnu",
+           "kveten|kvetna|kvetnu", "cerven|cervna|cervnu", "cervenec|cervence|cervenci", "srpen|srpna|srpnu",
+           "zari", "rijen|rijna|rijnu", "listopad", "prosinec|prosince|prosinci"),
     "pl": ("styczn|styczen", "luty|lutego|lutym", "marzec|marca|marcu", "kwietn|kwiecien", "maj|maja|maju",
            "czerw", "lipiec|lipca|lipcu", "sierp", "wrzes", "pazdziern", "listopad", "grudz|grudn|grudzien"),
 }
@@ -52,12 +55,13 @@ def month_token(word: str, lang: str) -> str | None:
     if stems is None or word[:1].isupper() != (lang in _CAPITALISED):
         return None  # elsewhere months are lower case: a capitalised "Marco" or "Mars" is a name
     folded = anyascii(word).lower()
-    for number, variants in enumerate(stems, start=1):
+    best: tuple[int, int] | None = None  # (length of the matching stem, month): the longest stem wins,
+    for number, variants in enumerate(stems, start=1):  # so Czech "cervence" is July, not June
         for stem in variants.split("|"):
             exact = lang in _CAPITALISED or len(stem) <= 3
             if folded == stem or (not exact and folded.startswith(stem) and len(folded) - len(stem) <= _ENDING):
-                return f"m{number}"
-    return None
+                best = max(best or (0, 0), (len(stem), number))
+    return f"m{best[1]}" if best else None
 
 
 # Scripts that write a month as a number with a month word: 12月 (Chinese, Japanese), 12월

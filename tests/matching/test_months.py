@@ -8,7 +8,8 @@ from ingest.months import month_token
 @pytest.mark.parametrize(("word", "lang", "token"), [
     ("December", "en", "m12"), ("Dezember", "de", "m12"), ("décembre", "fr", "m12"), ("декабря", "ru", "m12"),
     ("грудня", "uk", "m12"), ("prosinca", "hr", "m12"), ("grudnia", "pl", "m12"), ("мая", "ru", "m5"),
-    ("lipnja", "hr", "m6"), ("lipca", "pl", "m7"), ("août", "fr", "m8"),
+    ("lipnja", "hr", "m6"), ("lipca", "pl", "m7"), ("août", "fr", "m8"), ("června", "cs", "m6"),
+    ("července", "cs", "m7"), ("prosince", "cs", "m12"),
 ])
 def test_every_spelling_of_a_month_is_one_token(word: str, lang: str, token: str) -> None:
     assert month_token(word, lang) == token

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from ingest.config import Settings
 from ingest.document import Document, build_document
 from ingest.errors import ErrorKind, IngestError
-from ingest.fingerprint import Fingerprint, fingerprint, signature_bytes
+from ingest.fingerprint import Fingerprint, fingerprint, minhash_from_bytes, signature_bytes
 from ingest.match import StoryIndex
 from ingest.readers import RawDocument
 from storage.store import NewDocument, Store
@@ -85,7 +85,14 @@ class Pipeline:
         existing = self.store.find_document(doc.key)
         if existing and existing["content_hash"] == doc.content_hash:
             return Outcome(doc.key, UNCHANGED, existing["story_id"], existing["lang"])
-        fp = fingerprint(doc.title, doc.text, doc.lang, self.settings)
+        copy_of = None if existing else self.store.copy_of(doc.content_hash)
+        if copy_of:
+            # An exact copy (wire copy on another site): its fingerprints are the original's.
+            story_id, stored = copy_of
+            fp = Fingerprint(minhash_from_bytes(stored.lexical), stored.anchors,
+                             minhash_from_bytes(stored.anchor_minhash))
+        else:
+            fp = fingerprint(doc.title, doc.text, doc.lang, self.settings)
         new = self._new_document(doc, fp)
         if existing:
             old_anchors = self.store.signature_of(existing["id"])
@@ -96,7 +103,8 @@ class Pipeline:
             self.index.count(old_anchors, -1)
             self._index(existing["id"], existing["story_id"], new, fp)
             return Outcome(doc.key, CHANGED, existing["story_id"], doc.lang)
-        story_id = self.store.story_of_hash(doc.content_hash) or self.index.decide(fp, doc.lang).story_id
+        if not copy_of:
+            story_id = self.index.decide(fp, doc.lang).story_id
         with self.store.transaction():
             document_id, story_id, kind = self.store.add_document(new, story_id, story_id_for(doc.key))
         self._index(document_id, story_id, new, fp)

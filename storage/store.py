@@ -217,12 +217,16 @@ class Store:
             return None
         return {"id": row[0], "story_id": row[1], "content_hash": row[2], "revision": row[3], "lang": row[4]}
 
-    def story_of_hash(self, content_hash: str) -> str | None:
-        """The story of the earliest document with exactly this content, if any."""
+    def copy_of(self, content_hash: str) -> tuple[str, StoredSignature] | None:
+        """The story and stored signature of the earliest document with exactly this content, if any."""
         row = self.conn.execute(
-            "SELECT story_id FROM documents WHERE content_hash = ? ORDER BY id LIMIT 1", (content_hash,)
+            """SELECT d.id, d.story_id, d.lang, d.content_hash, d.window_time, s.lexical, s.anchor_minhash, s.anchors
+               FROM documents d JOIN signatures s ON s.document_id = d.id
+               WHERE d.content_hash = ? ORDER BY d.id LIMIT 1""", (content_hash,)
         ).fetchone()
-        return row[0] if row else None
+        if row is None:
+            return None
+        return row[1], StoredSignature(*row[:7], tuple(row[7].split()) if row[7] else ())
 
     def story_languages(self, story_id: str) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT DISTINCT lang FROM documents WHERE story_id = ?",

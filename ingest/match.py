@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datasketch import LeanMinHash, MinHashLSH
 
 from ingest.config import Settings
-from ingest.fingerprint import Fingerprint, minhash_from_bytes
+from ingest.fingerprint import CJK_LANGS, Fingerprint, minhash_from_bytes
 
 # A story's mean link is taken over at most this many of its most recent members, which
 # bounds the work per document however large a story grows.
@@ -67,6 +67,29 @@ class Decision:
     story_id: str | None
     score: float = 0.0
     links: list[Link] = field(default_factory=list)
+
+
+def _expressible(a: frozenset[str], lang_a: str, b: frozenset[str], lang_b: str
+                 ) -> tuple[frozenset[str], frozenset[str]]:
+    """Both anchor sets cut to what a Chinese or Japanese text can share with an alphabetic one.
+
+    Such a text writes names in its own script, so its anchors are numbers, months and the
+    Latin words it quotes; the other text's names it cannot share are left out of the
+    comparison rather than counted against it.
+    """
+    def portable(tokens: frozenset[str], others: frozenset[str]) -> frozenset[str]:
+        return frozenset(t for t in tokens if t[0].isdigit() or (t[0] == "m" and t[1:].isdigit()) or t in others)
+
+    if lang_a in CJK_LANGS:
+        return a, portable(b, a)
+    return portable(a, b), b
+
+
+def _is_date_part(token: str) -> bool:
+    """A day, a month or a year: every text of that day shares them."""
+    if token[0] == "m" and token[1:].isdigit():
+        return True
+    return token.isdigit() and (int(token) <= 31 or 1900 <= int(token) <= 2100)
 
 
 def _numbers_disagree(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -186,8 +209,13 @@ class StoryIndex:
             elif lexical_jaccard >= s.lexical_link and anchor_sim >= s.lexical_anchor_link:
                 strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
                 return Link(other.id, other.story_id, "paraphrase", strength)
-        elif anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence:
-            return Link(other.id, other.story_id, "translation", anchor_sim / s.translation_link)
+        else:
+            if (lang in CJK_LANGS) != (other.lang in CJK_LANGS):
+                mine, theirs = _expressible(anchors, lang, other.anchors, other.lang)
+                anchor_sim, evidence = self.anchor_similarity(mine, theirs)
+            if anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence \
+                    and not all(_is_date_part(t) for t in anchors & other.anchors):  # a date alone is no story
+                return Link(other.id, other.story_id, "translation", anchor_sim / s.translation_link)
         return Link(other.id, other.story_id, "none", 0.0)
 
     # -- decisions

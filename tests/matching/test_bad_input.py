@@ -200,3 +200,18 @@ def test_300_copies_are_one_story_and_matching_work_stays_bounded(tmp_path: Path
     # Replaying the same copies again changes nothing.
     code, output = replay(tmp_path, db_path, records)
     assert code == 0 and "300 skipped" in output
+
+
+def test_chinese_translation_joins_on_what_chinese_can_share_but_a_date_alone_does_not(tmp_path: Path,
+                                                                                      db_path: Path) -> None:
+    en = ("NASA said on December 11, 2021 that the James Webb telescope, built with ESA and CSA, would launch "
+          "on December 22 from Kourou after a delay of 3 days. The 10 billion dollar telescope carries 4 "
+          "instruments and will orbit 1.5 million kilometres from Earth, NASA administrator Bill Nelson said.")
+    zh = ("NASA于2021年12月11日表示，与ESA和CSA合作建造的詹姆斯·韦布望远镜将在推迟3天后于12月22日从库鲁发射。"
+          "这台耗资100亿美元的望远镜携带4台仪器，将在距离地球150万公里的轨道上运行，NASA局长比尔·纳尔逊说。")
+    other = "2021年12月11日，北京举行了一场马拉松比赛，数千名跑者参加。比赛在上午8点开始，天气晴朗。"
+    code, output = replay(tmp_path, db_path, [{"id": "en", "lang": "en", "text": en},
+                                              {"id": "zh", "lang": "zh", "text": zh},
+                                              {"id": "other", "lang": "zh", "text": other}])
+    assert code == 0, output
+    assert stories(clusters(db_path)) == [{"en", "zh"}, {"other"}]

@@ -299,7 +299,14 @@ def stored_document(reader: FeedReader, document_id: int) -> tuple[Version, str]
 
 
 def _version(doc: DocumentRow, text: RevisionRow, source: SourceRow | None, *, role: str, added_at: str) -> Version:
-    url = safe_url(doc.url)
+    # An archived revision shows the metadata it had then; a live view, or an older database's
+    # revision without it, shows the document's.
+    kept = text.meta_kept
+    url = safe_url(text.url if kept else doc.url)
+    lang = (text.lang if kept else None) or doc.lang
+    published = text.published if kept else doc.published
+    authors = (text.authors if kept else None) or (() if kept else doc.authors)
+    description = text.description if kept else doc.description
     source_url = safe_url(source.url) if source else None
     source_name = xml_safe(source.title) if source and source.title else None
     # Without a sources row (replayed files, or before the crawler's table exists) the
@@ -307,8 +314,8 @@ def _version(doc: DocumentRow, text: RevisionRow, source: SourceRow | None, *, r
     host = urlsplit(source_url or url).hostname if (source_url or url) else None
     return Version(
         document_id=doc.id, url=url, title=xml_safe(text.title).strip() or "(untitled)", text=xml_safe(text.text),
-        lang=xml_safe(doc.lang) or "und", published=iso_time(doc.published),
-        authors=tuple(xml_safe(a) for a in doc.authors), description=xml_safe(doc.description) or None,
+        lang=xml_safe(lang) or "und", published=iso_time(published),
+        authors=tuple(xml_safe(a) for a in authors), description=xml_safe(description) or None,
         source_id=doc.source_id, source_name=source_name or host, source_url=source_url, role=role,
         revision=text.revision, added_at=added_at,
     )

@@ -57,6 +57,13 @@ class RevisionRow:
     revision: int
     title: str
     text: str
+    # the version's metadata as it was at this revision, when `meta_kept` (older rows: the document's)
+    meta_kept: bool = False
+    url: str | None = None
+    lang: str | None = None
+    published: str | None = None
+    authors: tuple[str, ...] | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,11 +193,12 @@ class FeedReader:
         values = ",".join("(?,?)" for _ in wanted)
         params = [x for pair in wanted for x in pair]
         rows = self.conn.execute(
-            f"SELECT document_id, revision, title, text FROM revisions WHERE (document_id, revision) IN "
-            f"(VALUES {values})",
+            "SELECT document_id, revision, title, text, url, lang, published, authors, description, meta_kept "
+            "FROM revisions "
+            f"WHERE (document_id, revision) IN (VALUES {values})",
             params,
         )
-        return {(r[0], r[1]): RevisionRow(*r) for r in rows}
+        return {(r[0], r[1]): _revision(r) for r in rows}
 
     def document(self, document_id: int) -> tuple[DocumentRow, RevisionRow] | None:
         """A stored document with its latest text."""
@@ -249,6 +257,18 @@ def _document(r: tuple) -> DocumentRow:  # type: ignore[type-arg]
     except (ValueError, TypeError):
         authors = ()
     return DocumentRow(r[0], r[1], r[2], r[3], r[4], r[5], authors, r[7], r[8])
+
+
+def _revision(r: tuple) -> RevisionRow:  # type: ignore[type-arg]
+    authors = None
+    if r[7] is not None:
+        try:
+            parsed = json.loads(r[7])
+            authors = tuple(str(a) for a in parsed) if isinstance(parsed, list) else None
+        except ValueError:
+            authors = None
+    return RevisionRow(r[0], r[1], r[2], r[3], bool(r[9]), _str_or_none(r[4]), _str_or_none(r[5]),
+                       _str_or_none(r[6]), authors, _str_or_none(r[8]))
 
 
 def _str_or_none(value: object) -> str | None:

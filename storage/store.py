@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS revisions (
     title TEXT NOT NULL,
     text TEXT NOT NULL,
     seen_at TEXT NOT NULL,
+    -- what a feed shows of a version, as it was at this revision (full archive pages never change)
+    url TEXT,
+    lang TEXT,
+    published TEXT,
+    authors TEXT,
+    description TEXT,
+    meta_kept INTEGER NOT NULL DEFAULT 0,  -- 1: the five columns above are this revision's (0: older rows)
     PRIMARY KEY (document_id, revision)
 );
 CREATE TABLE IF NOT EXISTS changes (
@@ -286,8 +293,10 @@ class Store:
 
     def _record_revision(self, document_id: int, revision: int, doc: NewDocument, now: str) -> None:
         self.conn.execute(
-            "INSERT INTO revisions (document_id, revision, content_hash, title, text, seen_at) VALUES (?,?,?,?,?,?)",
-            (document_id, revision, doc.content_hash, doc.title, doc.text, now),
+            """INSERT INTO revisions (document_id, revision, content_hash, title, text, seen_at, url, lang, published,
+                   authors, description, meta_kept) VALUES (?,?,?,?,?,?,?,?,?,?,?,1)""",
+            (document_id, revision, doc.content_hash, doc.title, doc.text, now, doc.url, doc.lang, doc.published,
+             json.dumps(doc.authors, ensure_ascii=False), doc.description),
         )
 
     def _write_signature(self, document_id: int, doc: NewDocument) -> None:
@@ -338,6 +347,12 @@ class Store:
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(sources)")}
         if "poll_interval" not in columns:  # databases made before adaptive scheduling
             self.conn.execute("ALTER TABLE sources ADD COLUMN poll_interval INTEGER")
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(revisions)")}
+        for column in ("url", "lang", "published", "authors", "description"):
+            if column not in columns:  # databases made before revisions kept their metadata
+                self.conn.execute(f"ALTER TABLE revisions ADD COLUMN {column} TEXT")
+        if "meta_kept" not in columns:
+            self.conn.execute("ALTER TABLE revisions ADD COLUMN meta_kept INTEGER NOT NULL DEFAULT 0")
 
     def add_source(self, url: str, *, title: str | None = None, lang: str | None = None,
                    interval_seconds: int = 900, enabled: bool = True) -> dict[str, Any]:

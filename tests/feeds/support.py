@@ -54,16 +54,15 @@ class Corpus:
                 self._new(key, title, text, lang, url, source_id, authors, published), story, f"s-{key}")
         return story_id
 
-    def change(self, key: str, *, title: str, text: str) -> None:
-        """A new text for an existing document (an edit at the source)."""
+    def change(self, key: str, *, title: str, text: str, url: str | None = None, lang: str | None = None) -> None:
+        """A new text for an existing document (an edit at the source), its URL and language kept unless given."""
         found = self.store.find_document(key)
         assert found is not None
         row = self.store.conn.execute("SELECT url, lang, source_id FROM documents WHERE id = ?",
                                       (found["id"],)).fetchone()
+        new = self._new(key, title, text, lang or row[1], url or row[0], row[2])
         with self.store.transaction():
-            self.store.change_document(found["id"], found["story_id"], self._new(key, title, text, row[1], row[0],
-                                                                                 row[2]),
-                                       found["revision"] + 1, ())
+            self.store.change_document(found["id"], found["story_id"], new, found["revision"] + 1, ())
 
     def changes(self) -> list[tuple[int, str, int, str]]:
         return [tuple(r) for r in self.store.conn.execute(  # type: ignore[misc]

@@ -86,8 +86,10 @@ def test_full_archive_pages_never_change(corpus: Corpus) -> None:
         first = client.get(server.url + "/archive/1.atom")
         assert first.headers["cache-control"] == "public, max-age=31536000, immutable"
         before = {n: client.get(f"{server.url}/archive/{n}.atom").content for n in (1, 2)}
-        # Later: the story on page 1 is edited and gains a version; more stories arrive.
-        corpus.change("doc0", title="Story 0, rewritten", text="A different text.")
+        # Later: the story on page 1 is edited (moved to another URL, its language re-detected)
+        # and gains a version; more stories arrive.
+        corpus.change("doc0", title="Story 0, rewritten", text="A different text.",
+                      url="https://moved.example/story-0", lang="de")
         corpus.add("doc0-en2", story="s-doc0", title="Story 0 elsewhere", text="Another copy.")
         fill(corpus, 6, start=6)
     # A fresh server, so nothing is served from the old one's memory.
@@ -100,5 +102,9 @@ def test_full_archive_pages_never_change(corpus: Corpus) -> None:
         # The story as it reads now, under the same id, in the feed of its language.
         live = feedparser.parse(client.get(server.url + "/lang/en.atom").content)
         story0 = [e for e in live.entries if e.id.endswith(":story:s-doc0")]
-        assert story0 and story0[0].title == "Story 0, rewritten"
+        assert story0  # (its new English version keeps it in the English feed)
+        live = feedparser.parse(client.get(server.url + "/lang/de.atom").content)
+        story0 = [e for e in live.entries if e.id.endswith(":story:s-doc0")]
+        assert story0 and story0[0].title == "Story 0, rewritten"  # doc0 reads as it does now, German, moved
+        assert "https://moved.example/story-0" in {link.href for link in story0[0].links}
 

@@ -36,6 +36,9 @@ _ISO_LIKE = re.compile(
 )
 # A date in the URL path: /2019/11/19/ or /2019-11-19-
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:[/-]|$)")
+# A compact timestamp ending a slug: "...-duong-20251122184808454.htm" (yyyymmdd and a time: eight
+# digits alone may be an id).
+_URL_STAMP = re.compile(r"[-/_]((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{4,9}(?:\.\w+)?$")
 
 
 _TIME_XPATH = (
@@ -105,10 +108,11 @@ def _utc(moment: datetime) -> str:
 
 
 def date_from_url(url: str | None) -> str | None:
-    """The date many CMSs put in article paths (/2019/11/19/...), as YYYY-MM-DD."""
+    """The date many CMSs put in article paths (/2019/11/19/..., ...-20191119093000.htm), as YYYY-MM-DD."""
     if not url:
         return None
-    m = _URL_DATE.search(urlsplit(url).path)
+    path = urlsplit(url).path
+    m = _URL_DATE.search(path) or _URL_STAMP.search(path)
     if not m:
         return None
     try:

@@ -6,6 +6,7 @@ import re
 
 from ingest.extract.article import Article
 from ingest.extract.boilerplate import clean_paragraphs, is_furniture, is_teaser_heading, normalise_space
+from ingest.extract.metadata import date_from_url
 
 # Some dumps open with " date 2025-11-22 " before the first paragraph.
 _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?)\s+", re.IGNORECASE)
@@ -40,6 +41,7 @@ def extract_text_dump(text: str, *, title: str | None = None) -> Article:
     paragraphs, meta = clean_paragraphs(lines)
     article.text = "\n\n".join(paragraphs)
     article.url = meta.get("url")  # type: ignore[assignment]
+    article.published = article.published or date_from_url(article.url)
     article.authors = list(meta["authors"])  # type: ignore[arg-type]
     if not article.title and paragraphs:
         article.title = title_from_text(paragraphs[0])

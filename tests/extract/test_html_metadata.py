@@ -39,6 +39,7 @@ def test_parse_time(value: str | None, expected: str | None) -> None:
     ("https://example.com/2019/11/19/story-title/", "2019-11-19"),
     ("https://example.com/news/2019-11-19-story", "2019-11-19"),
     ("https://example.com/story-20191119", None),
+    ("https://example.vn/thoi-su/hop-tac-20251122184808454.htm", "2025-11-22"),
     ("https://example.com/2019/13/40/x", None),
     (None, None),
 ])

@@ -32,6 +32,7 @@ def test_seed_dumps_lose_all_boilerplate(prefix: str) -> None:
 def test_seed_metadata_is_kept() -> None:
     assert extract_text_dump(seed("001")).published == "2025-11-22"
     assert extract_text_dump(seed("000")).url.startswith("https://baotintuc.vn/")
+    assert extract_text_dump(seed("000")).published == "2025-11-22"  # from the timestamp in its URL
     assert extract_text_dump(seed("004")).authors == ["VNA"]
     assert extract_text_dump(seed("003")).title == "Vietnam attends ASEAN Foreign Ministers’ Retreat in Philippines"
 

@@ -15,22 +15,16 @@ subscriber can check that it has seen every change exactly once.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
-from typing import Any
 
 import nh3
 from lxml import etree
 
 from feeds.views import (
-    EPOCH,
     TAG_AUTHORITY,
     Change,
     Entry,
     Feed,
     Version,
-    feed_tag,
-    iso_time,
-    safe_url,
     story_tag,
 )
 from feeds.xmltext import xml_safe
@@ -43,7 +37,7 @@ GENERATOR_URI = "https://github.com/newsdedup/newsdedup"
 ATOM_TYPE = "application/atom+xml"
 SUMMARY_CHARS = 280
 
-__all__ = ["render_atom", "render_feed", "story_tag", "content_html", "summary_text"]
+__all__ = ["render_atom", "story_tag", "content_html", "summary_text"]
 
 
 def _el(parent: etree._Element, name: str, text: str | None = None, ns: str = ATOM_NS,
@@ -163,42 +157,3 @@ def content_html(entry: Entry, base_url: str) -> str:
         )
         parts.append(f"<p>Versions of this story:</p><ul>{items}</ul>")
     return nh3.clean("".join(parts), url_schemes={"http", "https"})
-
-
-# -- the story dictionaries of Store.latest_stories, for callers that have those
-
-
-def render_feed(stories: Iterable[dict[str, Any]], *, base_url: str, title: str = "newsdedup stories",
-                self_path: str = "/feed.atom", hub: str | None = None) -> bytes:
-    """The Atom document for `stories` as `Store.latest_stories` returns them (newest change first).
-
-    The HTTP server and `feeds.pages` build feeds from the change log instead; this stays for
-    callers holding story dictionaries.
-    """
-    entries = tuple(_entry_from_story(s) for s in stories)
-    updated = max((e.updated for e in entries), default=EPOCH)
-    feed = Feed(path=self_path, feed_id=feed_tag(self_path), title=title, entries=entries, updated=updated)
-    return render_atom(feed, base_url=base_url, hub=hub)
-
-
-def _entry_from_story(story: dict[str, Any]) -> Entry:
-    versions = []
-    languages: set[str] = set()
-    for i, v in enumerate(story["versions"]):
-        lang = xml_safe(v.get("lang")) or "und"
-        role = "original" if i == 0 else ("version" if lang in languages else "translation")
-        languages.add(lang)
-        versions.append(Version(
-            document_id=int(v["id"]), url=safe_url(v.get("url")),
-            title=xml_safe(v.get("title")).strip() or "(untitled)",
-            text=xml_safe(v.get("text")), lang=lang, published=iso_time(v.get("published")),
-            authors=tuple(xml_safe(str(a)) for a in v.get("authors") or ()), description=None, source_id=None,
-            source_name=None, source_url=None, role=role, revision=int(v.get("revision") or 1),
-            added_at=iso_time(v.get("first_seen")) or EPOCH,
-        ))
-    rep_id = story["representative"]["id"]
-    main = next((v for v in versions if v.document_id == rep_id), versions[0])
-    updated = iso_time(story.get("updated")) or EPOCH
-    return Entry(story_id=xml_safe(str(story["id"])), main=main, versions=tuple(versions),
-                 published=main.published or iso_time(story.get("first_seen")) or EPOCH, updated=updated,
-                 changes=())

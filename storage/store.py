@@ -435,29 +435,3 @@ class Store:
             "SELECT key, story_id, lang, title FROM documents ORDER BY id"
         ):
             yield {"id": key, "cluster": story, "lang": lang, "title": title}
-
-    def latest_stories(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The most recently changed stories, each with its representative and versions."""
-        rows = self.conn.execute(
-            """SELECT st.id, st.first_seen, st.updated, st.representative_id, max(c.seq)
-               FROM stories st JOIN changes c ON c.story_id = st.id
-               GROUP BY st.id ORDER BY max(c.seq) DESC LIMIT ?""",
-            (limit,),
-        ).fetchall()
-        return [self._story(*row) for row in rows]
-
-    def _story(self, story_id: str, first_seen: str, updated: str, representative_id: int,
-               last_seq: int) -> dict[str, Any]:
-        columns = ("id", "key", "url", "title", "text", "lang", "published", "updated", "authors",
-                   "first_seen", "last_changed", "revision")
-        versions = [
-            dict(zip(columns, row, strict=True))
-            for row in self.conn.execute(
-                f"SELECT {', '.join(columns)} FROM documents WHERE story_id = ? ORDER BY id", (story_id,)
-            )
-        ]
-        for v in versions:
-            v["authors"] = json.loads(v["authors"])
-        representative = next((v for v in versions if v["id"] == representative_id), versions[0])
-        return {"id": story_id, "first_seen": first_seen, "updated": updated, "last_seq": last_seq,
-                "representative": representative, "versions": versions}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from ingest.config import Settings
@@ -30,7 +31,7 @@ def test_a_restart_loads_the_index_from_stored_signatures(db_path: Path, seeds_d
 
 def test_documents_older_than_the_window_leave_the_index_but_not_the_database(db_path: Path,
                                                                               seeds_dir: Path) -> None:
-    now = [1_000_000_000.0]
+    now = [time.time()]
     settings = Settings(db=str(db_path), window_days=1.0)
     store = Store(str(db_path))
     pipeline = Pipeline(store, settings, clock=lambda: now[0])

@@ -117,8 +117,9 @@ class Pipeline:
             key=doc.key, title=doc.title, text=doc.text, lang=doc.lang, url=doc.url, published=doc.published,
             updated=doc.updated, authors=doc.authors, description=doc.description, image=doc.image,
             content_hash=doc.content_hash, source_id=doc.source_id,
-            # A document stays matchable for the window after it was seen (or published, if later).
-            window_time=max(now, published or now),
+            # A document stays matchable for the window after it was seen (or published, if later,
+            # up to a day ahead: a date further in the future is a typo).
+            window_time=max(now, min(published or now, now + 86400)),
             lexical=signature_bytes(fp.lexical), anchor_minhash=signature_bytes(fp.anchor_minhash),
             anchors=fp.anchors,
         )

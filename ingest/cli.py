@@ -393,4 +393,7 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
         click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
     base = settings.base_url or f"http://{settings.host}:{settings.port}"
     click.echo(f"serving {base}/feed.atom (stories at {base}/); Ctrl-C to stop")
-    asyncio.run(Daemon(settings).run())
+    try:
+        asyncio.run(Daemon(settings).run())
+    except RuntimeError as exc:  # the daemon's own "cannot start" errors say what to do
+        raise click.ClickException(str(exc)) from None

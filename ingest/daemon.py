@@ -1,4 +1,8 @@
-"""The daemon: the crawler on APScheduler's clock and the feed server, in one process and one event loop.
+"""The daemon: the crawler on APScheduler's clock and the feed server, in one process.
+
+The crawler runs on the main thread's event loop; the feed server runs its own event loop
+in a second thread, with its own read-only database connections, so a document being
+ingested (synchronous SQLite work, ~10 ms) never delays a feed response.
 
 The composition root: it wires the crawler (ingest), the database (storage) and the HTTP
 server (feeds), and registers the crawl metrics on the registry /metrics serves.
@@ -11,10 +15,10 @@ once, and a source never has two runs at once. At most `max_concurrent_sources` 
 a time; the others wait for a slot ("due" in the queue metric). Sources added, changed or
 removed with `newsdedup sources` are picked up every SOURCE_SYNC_SECONDS.
 
-Shutdown. On SIGTERM or SIGINT the HTTP server stops, no new run starts, and running runs
+Shutdown. On SIGTERM or SIGINT no new run starts, and running runs
 finish the document in hand and stop (their source stays due, so a restart resumes it);
 after `shutdown_timeout` seconds, or a second signal, what is left is cancelled between
-two writes. The process then exits with status 0. A SIGKILL at any moment loses nothing
+two writes. Then the HTTP server stops, and the process exits with status 0. A SIGKILL at any moment loses nothing
 stored: each document is one transaction and fetch states are saved after it.
 """
 
@@ -69,6 +73,7 @@ class Daemon:
         self._draining = False
         self._forced = False
         self._server: Any = None
+        self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle
@@ -80,8 +85,12 @@ class Daemon:
         metrics.register(REGISTRY)
         self._init_gauges()
         self._server = build_server(self.settings.db, self.settings)
+        self._stop = asyncio.Event()
         previous = self._install_signal_handlers()
+        server_thread = threading.Thread(target=self._server.run, name="feed-server", daemon=True)
+        server_thread.start()
         try:
+            await self._wait_for_server(server_thread)
             async with Fetcher(FetchSettings.from_settings(self.settings)) as fetcher:
                 self.fetcher = fetcher
                 await self.sync_jobs()
@@ -89,14 +98,24 @@ class Daemon:
                                        id="sync-sources", max_instances=1, coalesce=True)
                 self.scheduler.start()
                 try:
-                    await self._server.serve()  # returns once uvicorn has handled SIGINT/SIGTERM
+                    await self._stop.wait()
                 finally:
                     await self.drain()
         finally:
+            self._server.should_exit = True
+            await asyncio.to_thread(server_thread.join, 10)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.store.close()
         log.info("stopped")
+
+    async def _wait_for_server(self, thread: threading.Thread) -> None:
+        """Until the feed server listens; an error if it cannot (the port is taken, say)."""
+        while not self._server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"the feed server did not start on {self.settings.host}:{self.settings.port}; "
+                                   "is the port in use? (see the log above, or set --port)")
+            await asyncio.sleep(0.05)
 
     async def drain(self) -> None:
         """Start nothing new; let running source runs finish their document in hand, bounded."""
@@ -121,15 +140,15 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
 
     def _install_signal_handlers(self) -> dict[int, Any]:
-        """Ours sit under uvicorn's while it serves (it re-raises the signal to them when it returns):
-        before serving they stop the server, while draining a second signal cancels what is left."""
+        """The first signal starts the shutdown; while draining, a second cancels what is left.
+        (uvicorn, in its own thread, installs none.)"""
         if threading.current_thread() is not threading.main_thread():
             return {}
         return {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
         if self._draining:
             if self._forced:
                 return

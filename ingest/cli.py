@@ -8,10 +8,9 @@ import time
 
 import click
 
-from ingest import language
 from ingest.config import Settings
 from ingest.errors import IngestError
-from ingest.readers import RawDocument, ReadFailure, read_inputs
+from ingest.readers import ReadFailure, read_inputs
 
 DB_HELP = "SQLite database file [env NEWSDEDUP_DB; default newsdedup.db in the working directory]"
 
@@ -50,6 +49,7 @@ def extract(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
     Reads the same inputs as replay (.txt dumps, .html pages, .jsonl corpora). Each
     result has path, title, text, lang, published, url, authors and the time it took (ms).
     """
+    from ingest.document import document_from
     from ingest.document import extract as extract_article
 
     settings = _settings(ctx)
@@ -62,7 +62,12 @@ def extract(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
             failed = True
         else:
             try:
-                result = _extract_result(item, extract_article(item))
+                article = extract_article(item)
+                doc = document_from(item, article)
+                result = {"path": item.key, "title": doc.title, "text": doc.text, "lang": doc.lang,
+                          "published": doc.published, "updated": doc.updated, "url": doc.url,
+                          "authors": doc.authors, "description": doc.description, "image": doc.image,
+                          "notes": article.notes}
             except IngestError as exc:
                 result = _failed_result(item.origin, exc)
                 failed = True
@@ -76,18 +81,6 @@ def extract(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
     sys.exit(1 if failed else 0)
-
-
-def _extract_result(raw: RawDocument, article: object) -> dict[str, object]:
-    from ingest.extract import Article
-
-    assert isinstance(article, Article)
-    data = article.to_dict()
-    data["lang"] = language.detect(article.text, declared=raw.lang or article.lang) if article.text else None
-    data["url"] = raw.url or article.url
-    data["title"] = raw.title or article.title
-    data["published"] = raw.published or article.published
-    return {"path": raw.key, **data}
 
 
 def _failed_result(origin: str, error: IngestError) -> dict[str, object]:

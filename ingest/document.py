@@ -63,8 +63,14 @@ def build_document(raw: RawDocument) -> Document:
     if not article.text.strip():
         reason = "; ".join(article.notes) or "no article text"
         raise IngestError(ErrorKind.EMPTY, "extract", reason)
+    return document_from(raw, article)
+
+
+def document_from(raw: RawDocument, article: Article) -> Document:
+    """The document of `raw` as extracted: what the input says (a corpus's title, lang, url,
+    published) wins over what extraction found; the language is identified from the text."""
     title = raw.title or article.title
-    lang = language.detect(article.text, declared=raw.lang or article.lang)
+    lang = language.detect(article.text, declared=raw.lang or article.lang) if article.text else language.UNKNOWN
     return Document(
         key=raw.key,
         title=title,

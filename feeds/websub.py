@@ -5,7 +5,8 @@ changes whoever wrote them: the scheduler in the same process, or a `replay` in 
 Each changed feed (the live Atom and JSON feeds, and the per-language and per-source feeds
 the new changes touch) is announced with the de facto publish request, a form POST of
 hub.mode=publish and hub.url=<topic>, one topic per request since not every hub takes several.
-A failed announcement is retried at the next poll.
+A failed announcement is retried at the next poll. At start the live feeds are announced
+once, since the hub may have missed what was written while the server was down.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ class Publisher:
         """Announce changes since the last check; True when there was something to announce."""
         head, languages, sources = await anyio.to_thread.run_sync(self._scan)
         if self.announced is None:
-            # Changes made before the server started are not news to anyone subscribed through it.
+            # The hub may have missed changes written while this server was down; announcing the
+            # live feeds once at start costs it a fetch and loses subscribers nothing.
+            if head and not all([await self.publish(client, topic) for topic in self.topics(set(), set())]):
+                return False  # the hub is unreachable: try again at the next poll
             self.announced = head
-            return False
+            return bool(head)
         if head <= self.announced:
             return False
         ok = True

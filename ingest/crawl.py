@@ -103,11 +103,19 @@ class Crawler:
         transient = False
         try:
             links, listing = await self._links(fetcher, source, run)
-            for link in links[: self.settings.max_articles_per_run]:
+            fetched = 0
+            for link in links:
                 if self.stopping:
                     run.interrupted = True
                     break
+                if fetched >= self.settings.max_articles_per_run:
+                    # The rest waits for the next run: the listing is not remembered, so it is read
+                    # again rather than answered with a 304, and what is stored now is skipped then.
+                    transient = True
+                    break
+                known = run.skipped
                 transient |= await self._article(fetcher, source, link, run)
+                fetched += run.skipped == known
         except IngestError as exc:
             run.error = exc
             metrics.ERRORS.labels(exc.kind.value).inc()

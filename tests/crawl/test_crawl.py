@@ -84,3 +84,18 @@ def test_a_home_page_is_probed_for_its_feeds(news_site: NewsSite, db_path: Path,
     assert news_site.url + "/feed.xml" in added
     listed = run_cli("sources", "list", "--db", str(db_path), "--format", "jsonl").output
     assert news_site.url + "/feed.xml" in listed
+
+
+def test_a_listing_longer_than_the_per_run_cap_is_finished_by_the_next_runs(news_site: NewsSite, db_path: Path,
+                                                                           fast_settings: FetchSettings) -> None:
+    store = Store(str(db_path))
+    settings = Settings(db=str(db_path), allow_private_addresses=True, max_articles_per_run=2)
+    store.add_source(news_site.url + "/feed.xml", interval_seconds=60)
+    crawler = Crawler(store, Pipeline(store, settings), settings, fast_settings)
+    stored = []
+    for _ in range(3):
+        runs = asyncio.run(crawler.run_sources(store.sources(enabled_only=True)))
+        stored.append(sum(runs[0].outcomes.values()))
+    assert stored == [2, 2, 1]
+    assert store.counts()["documents"] == 5
+    store.close()

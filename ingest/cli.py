@@ -294,9 +294,12 @@ def sources_import(ctx: click.Context, opml_file: object, db: str | None) -> Non
     except IngestError as exc:
         raise click.ClickException(f"cannot read the OPML file: {exc.message}") from None
     store = _open_store(settings)
+    added = 0
     for feed in document.feeds:
-        store.add_source(feed.xml_url, title=feed.title, interval_seconds=settings.default_interval)
-    click.echo(f"imported {len(document.feeds)} sources")
+        if store.source(feed.xml_url) is None:  # sources already here keep their interval and state
+            store.add_source(feed.xml_url, title=feed.title, interval_seconds=settings.default_interval)
+            added += 1
+    click.echo(f"imported {added} new sources ({len(document.feeds) - added} already present)")
 
 
 @sources.command("export")

@@ -183,6 +183,14 @@ def clean_paragraphs(paragraphs: list[str], *, dedupe_min_chars: int = 0) -> tup
     seen: set[str] = set()
     authors: list[str] = meta["authors"]  # type: ignore[assignment]
     closed = False  # past the end of the article only metadata lines are read
+    # An unknown acronym alone on a line ("VNA", "FAQ") is a byline if the article ends there
+    # and a subheading if more text follows: it waits here until that is known.
+    pending: str | None = None
+
+    def byline(agency: str) -> None:
+        if agency not in authors:
+            authors.append(agency)
+
     for raw in paragraphs:
         p = normalise_space(raw)
         if not p:
@@ -193,8 +201,12 @@ def clean_paragraphs(paragraphs: list[str], *, dedupe_min_chars: int = 0) -> tup
             continue
         agency = agency_byline(p)
         if agency:
-            if agency not in authors:
-                authors.append(agency)
+            if closed or not kept or agency in KNOWN_AGENCIES:
+                byline(agency)
+            else:
+                if pending:
+                    byline(pending)
+                pending = agency
             continue
         if closed or is_teaser_heading(p):
             if closed and len(p) <= 80:
@@ -202,9 +214,12 @@ def clean_paragraphs(paragraphs: list[str], *, dedupe_min_chars: int = 0) -> tup
             break
         if is_furniture(p):
             continue
+        if pending:  # more text follows: it was a subheading
+            kept.append(pending)
+            pending = None
         p, agency = split_trailing_agency(p)
-        if agency and agency not in authors:
-            authors.append(agency)
+        if agency:
+            byline(agency)
         p, ended = split_end_mark(p)
         # Captions and leads are often printed twice (alt text, then figcaption).
         key = p.casefold()
@@ -212,4 +227,6 @@ def clean_paragraphs(paragraphs: list[str], *, dedupe_min_chars: int = 0) -> tup
             seen.add(key)
             kept.append(p)
         closed = ended or agency is not None
+    if pending:
+        byline(pending)
     return kept, meta

@@ -99,3 +99,11 @@ def test_furniture_lines_of_many_sites_are_dropped() -> None:
         "The harbour in Split reopened on Monday after the storm, the port authority said.",
         "Ferries to Hvar and Brač resumed at noon, with extra sailings in the evening.",
     ]
+
+
+def test_an_acronym_line_is_a_byline_at_the_end_and_a_subheading_inside() -> None:
+    article = extract_text_dump("Storm season starts\nThe first storm reached the coast on Monday.\nFAQ\n"
+                                "What should residents do? Stay indoors.\nThe storm weakened overnight.\nAFP\n")
+    assert article.text.split("\n\n") == ["The first storm reached the coast on Monday.", "FAQ",
+                                          "What should residents do? Stay indoors.", "The storm weakened overnight."]
+    assert article.authors == ["AFP"]

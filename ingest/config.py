@@ -25,7 +25,8 @@ class Settings:
     replay_order: str = "sorted"             # "sorted": by published time, then id (the same stories however
                                              # a corpus is shuffled); "input": as the files list them
     # -- matching: fingerprints
-    num_perm: int = 128                      # MinHash permutations per view
+    num_perm: int = 128                      # MinHash permutations of the lexical view
+    anchor_num_perm: int = 128               # ... and of the anchor view (a few dozen tokens: candidates only)
     lexical_shingle: int = 5                 # character n-gram size for alphabetic scripts
     lexical_shingle_cjk: int = 3             # character n-gram size for Chinese and Japanese
     anchor_prefix: int = 5                   # language-neutral tokens are cut to this many characters

@@ -218,7 +218,7 @@ def fingerprint(title: str, text: str, lang: str, settings: Settings) -> Fingerp
     return Fingerprint(
         lexical=lexical_minhash(body, lang, settings),
         anchors=anchors,
-        anchor_minhash=_minhash([_token_hash(t) for t in anchors], settings.num_perm),
+        anchor_minhash=_minhash([_token_hash(t) for t in anchors], settings.anchor_num_perm),
     )
 
 

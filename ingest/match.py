@@ -107,7 +107,7 @@ class StoryIndex:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.lexical_lsh = MinHashLSH(threshold=settings.lexical_lsh_threshold, num_perm=settings.num_perm)
-        self.anchor_lsh = MinHashLSH(threshold=settings.anchor_lsh_threshold, num_perm=settings.num_perm)
+        self.anchor_lsh = MinHashLSH(threshold=settings.anchor_lsh_threshold, num_perm=settings.anchor_num_perm)
         self.documents: dict[int, IndexedDocument] = {}
         self.story_members: dict[str, list[int]] = {}
         self.document_frequency: dict[str, int] = {}

@@ -21,6 +21,11 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+@lru_cache(maxsize=1)
+def _known_labels() -> frozenset[str]:
+    return frozenset(_identifier().labels) | frozenset(_CONFUSABLE.values())
+
+
 def normalise_tag(tag: str | None) -> str | None:
     """'en-US' → 'en', 'zh_Hant' → 'zh', '' → None."""
     if not tag:
@@ -44,7 +49,10 @@ def detect(text: str, *, declared: str | None = None, min_confidence: float = 0.
         # Kana are Japanese only; the model sometimes says zh for kanji-heavy Japanese. A few
         # kana in another language's text (a quoted name, a "・") are not enough.
         return "ja"
-    lang, confidence = _identifier().classify(sample)
+    identifier = _identifier()
+    if declared and declared not in _known_labels():
+        return declared  # the model cannot recognise it (Sakha, Livonian, ...): it would name a neighbour
+    lang, confidence = identifier.classify(sample)
     lang = _CONFUSABLE.get(lang, lang)
     if declared and (declared == lang or confidence < 0.9):
         return declared

@@ -36,3 +36,8 @@ def test_a_few_kana_in_another_language_do_not_make_it_japanese() -> None:
     assert detect("Fans lined up for the new Pokémon game (ポケモン) in Tokyo, the company said.") == "en"
     assert detect("欧盟・东盟会议在雅加达举行，双方签署了合作协议。") == "zh"
     assert detect("ファイザーは2021年12月11日に発表した。") == "ja"
+
+
+def test_a_declared_language_the_model_does_not_know_is_kept() -> None:
+    sakha = "Саха Өрөспүүбүлүкэтин бырабыыталыстыбата дойдубут экэниэмикэтин сайыннарыыга болҕомтону уурар."
+    assert detect(sakha, declared="sah") == "sah"  # the model would say Kyrgyz

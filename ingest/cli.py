@@ -64,7 +64,9 @@ def extract(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
             try:
                 article = extract_article(item)
                 doc = document_from(item, article)
-                result = {"path": item.key, "title": doc.title, "text": doc.text, "lang": doc.lang,
+                # a file is named by its path as given; a corpus record by its id
+                path = item.key if item.locator and item.locator[1] >= 0 else item.origin
+                result = {"path": path, "title": doc.title, "text": doc.text, "lang": doc.lang,
                           "published": doc.published, "updated": doc.updated, "url": doc.url,
                           "authors": doc.authors, "description": doc.description, "image": doc.image,
                           "notes": article.notes}

@@ -35,7 +35,7 @@ class RawDocument:
     headers: dict[str, str] = field(default_factory=dict)
     size: int = 0                 # bytes read, for progress
     source_id: int | None = None  # the crawled source it came from
-    locator: tuple[str, int] | None = None  # (file, byte offset of the JSONL line or -1), to read it again
+    locator: tuple[str, int, str] | None = None  # (file, offset of the JSONL line or -1, key): to read it again
 
 
 @dataclass
@@ -47,21 +47,29 @@ class ReadFailure:
 
 def total_size(paths: list[str]) -> int:
     """Bytes that `read_inputs(paths)` will read, for a progress bar."""
-    return sum(p.stat().st_size for p in walk(paths) if isinstance(p, Path))
+    return sum(item[0].stat().st_size for item in walk(paths) if isinstance(item, tuple))
 
 
-def walk(paths: list[str]) -> Iterator[Path | ReadFailure]:
-    """Files under `paths` in a stable order (directories walked, names sorted)."""
+def walk(paths: list[str]) -> Iterator[tuple[Path, str] | ReadFailure]:
+    """(file, key) under `paths` in a stable order (directories walked, names sorted).
+
+    A file's key — its identity in the database — is its path below the directory given,
+    prefixed with that directory's own name: `seeds/000.txt` whether the directory was given
+    as `seeds/`, `./seeds` or an absolute path, so a replay run again from anywhere finds
+    the documents it stored. A file given alone is keyed by its directory's name and its own.
+    """
     for given in paths:
         path = Path(given)
         if path.is_dir():
+            base = path.resolve().name or "root"
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if not name.startswith("."):
-                        yield Path(root) / name
+                        file = Path(root) / name
+                        yield file, f"{base}/{file.relative_to(path).as_posix()}"
         elif path.is_file():
-            yield path
+            yield path, f"{path.resolve().parent.name or 'root'}/{path.name}"
         else:
             yield ReadFailure(given, IngestError(ErrorKind.NOT_FOUND, "read", "no such file or directory"))
 
@@ -72,12 +80,13 @@ def read_inputs(paths: list[str], *, max_bytes: int) -> Iterator[RawDocument | R
         if isinstance(item, ReadFailure):
             yield item
             continue
+        path, key = item
         try:
-            yield from _read_file(item, max_bytes)
+            yield from _read_file(path, key, max_bytes)
         except IngestError as exc:
-            yield ReadFailure(str(item), exc, _size(item))
+            yield ReadFailure(str(path), exc, _size(path))
         except OSError as exc:
-            yield ReadFailure(str(item), IngestError(ErrorKind.INTERNAL, "read", f"cannot read the file: {exc}"))
+            yield ReadFailure(str(path), IngestError(ErrorKind.INTERNAL, "read", f"cannot read the file: {exc}"))
 
 
 def _size(path: Path) -> int:
@@ -87,7 +96,7 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+def _read_file(path: Path, key: str, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(ErrorKind.UNSUPPORTED, "read",
@@ -95,7 +104,6 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure
     size = path.stat().st_size
     if size == 0:
         raise IngestError(ErrorKind.EMPTY, "read", "the file is empty")
-    key = path.as_posix()
     if suffix in JSONL_SUFFIXES:
         yield from _read_jsonl(path, max_bytes)
         return
@@ -103,8 +111,8 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure
         raise IngestError(ErrorKind.TOO_LARGE, "read",
                           f"{size:,} bytes is over the {max_bytes:,}-byte limit (setting max_document_bytes)")
     body = path.read_bytes()
-    yield RawDocument(key=key, origin=key, kind="html" if suffix in HTML_SUFFIXES else "text", body=body,
-                      size=size, locator=(key, -1))
+    yield RawDocument(key=key, origin=str(path), kind="html" if suffix in HTML_SUFFIXES else "text", body=body,
+                      size=size, locator=(str(path), -1, key))
 
 
 def _read_jsonl(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
@@ -117,10 +125,11 @@ def _read_jsonl(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailur
                 break
             number += 1
             if line.strip():
-                yield _parse_line(line, f"{path.as_posix()}:{number}", max_bytes, (path.as_posix(), offset))
+                yield _parse_line(line, f"{path.as_posix()}:{number}", max_bytes, (path.as_posix(), offset, ""))
 
 
-def _parse_line(line: bytes, origin: str, max_bytes: int, locator: tuple[str, int]) -> RawDocument | ReadFailure:
+def _parse_line(line: bytes, origin: str, max_bytes: int, locator: tuple[str, int, str]
+                ) -> RawDocument | ReadFailure:
     if len(line) > max_bytes:
         return ReadFailure(origin, IngestError(ErrorKind.TOO_LARGE, "read",
                                                f"the record is over the {max_bytes:,}-byte limit"), len(line))
@@ -135,12 +144,12 @@ def _parse_line(line: bytes, origin: str, max_bytes: int, locator: tuple[str, in
     return record
 
 
-def read_again(locator: tuple[str, int], origin: str, *, max_bytes: int) -> RawDocument | ReadFailure:
+def read_again(locator: tuple[str, int, str], origin: str, *, max_bytes: int) -> RawDocument | ReadFailure:
     """The document at `locator` (from an earlier read), read anew: replay's second pass."""
-    path, offset = Path(locator[0]), locator[1]
+    path, offset, key = Path(locator[0]), locator[1], locator[2]
     try:
         if offset < 0:
-            return next(iter(_read_file(path, max_bytes)))
+            return next(iter(_read_file(path, key, max_bytes)))
         with path.open("rb") as fh:
             fh.seek(offset)
             return _parse_line(fh.readline(), origin, max_bytes, locator)
@@ -154,8 +163,10 @@ def _record(obj: object, origin: str) -> RawDocument:
     if not isinstance(obj, dict):
         raise IngestError(ErrorKind.MALFORMED, "read", "a JSONL line must be an object with 'id' and 'text' or 'html'")
     key = obj.get("id")
-    if not isinstance(key, str | int) or key == "":
+    if key is None or key == "":
         raise IngestError(ErrorKind.MALFORMED, "read", "the record has no 'id'")
+    if isinstance(key, bool) or not isinstance(key, str | int):
+        raise IngestError(ErrorKind.MALFORMED, "read", f"the record's 'id' must be a string or an integer, not {key!r}")
 
     def optional(name: str) -> str | None:
         value = obj.get(name)

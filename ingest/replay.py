@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ingest.errors import IngestError
+from ingest.errors import ErrorKind, IngestError
 from ingest.pipeline import CHANGED, CREATED, TRANSLATION, UNCHANGED, VERSION, Pipeline
 from ingest.readers import ReadFailure, read_again, read_inputs
 
@@ -48,11 +48,18 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
         on_error(origin, error)
 
     located = []
+    first_seen: dict[str, str] = {}
     for item in read_inputs(paths, max_bytes=max_bytes):
         if isinstance(item, ReadFailure):
             fail(item.origin, item.error)
             on_progress(item.size)
+        elif item.key in first_seen:
+            # Two records with one id would overwrite each other on every replay.
+            fail(item.origin, IngestError(ErrorKind.MALFORMED, "read",
+                                          f"the id {item.key!r} was already used at {first_seen[item.key]}; skipped"))
+            on_progress(item.size)
         else:
+            first_seen[item.key] = item.origin
             located.append(((item.published or "", item.key), item.locator, item.origin, item.size))
     if order == "sorted":
         located.sort(key=lambda entry: entry[0])

@@ -7,6 +7,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 
 GOOD = "Harbour reopens after storm\nThe harbour in Split reopened on Monday after the storm passed.\n"
@@ -82,3 +84,34 @@ def test_html_pages_and_utf8_bom_are_read(tmp_path: Path, db_path: Path, seeds_d
     text, lang = db.execute("SELECT text, lang FROM documents WHERE key LIKE '%page.html'").fetchone()
     assert "geöffnet" in text and "Fähren" in text and lang == "de"
     assert db.execute("SELECT title FROM documents WHERE key LIKE '%bom.txt'").fetchone()[0] == "BOM title here"
+
+
+def test_a_repeated_id_is_reported_and_the_first_record_kept(tmp_path: Path, db_path: Path) -> None:
+    corpus = tmp_path / "dup.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "dup", "text": "Storm hits the coast of Dalmatia. Ferries stopped in Split."},
+        {"id": "dup", "text": "An entirely different report about a football match in Zagreb."},
+        {"id": True, "text": "An id that is not an id."},
+    ]) + "\n", encoding="utf-8")
+    for _ in range(2):  # and a second replay changes nothing
+        result = run_cli("replay", corpus, "--db", db_path)
+        assert result.exit_code == 1
+        assert "dup.jsonl:2: malformed" in result.output and "already used at" in result.output
+        assert "dup.jsonl:3: malformed" in result.output
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT text FROM documents").fetchall() == [
+        ("Storm hits the coast of Dalmatia. Ferries stopped in Split.",)]
+    assert db.execute("SELECT count(*) FROM changes").fetchone()[0] == 1
+
+
+def test_the_same_files_replayed_under_other_path_spellings_are_stored_once(tmp_path: Path, db_path: Path,
+                                                                           seeds_dir: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, copy)
+    run_cli("replay", copy, "--db", db_path)
+    monkeypatch.chdir(copy)
+    for spelling in (".", str(copy), "../seeds/", "000_18462ae90b54ca0b.txt"):
+        result = run_cli("replay", spelling, "--db", db_path)
+        assert "0 new stories, 0 new versions" in result.output, spelling
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM documents").fetchone()[0] == 5

@@ -131,13 +131,12 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     walked. Replaying the same files again changes nothing. Bad files are reported with
     the reason and skipped; the exit status is 1 if any input failed.
     """
-    from ingest.pipeline import Pipeline
     from ingest.readers import total_size
     from ingest.replay import replay as replay_inputs
 
     settings = _settings(ctx, db=db)
     store = _open_store(settings)
-    pipeline = Pipeline(store, settings)
+    pipeline = _pipeline(store, settings)
     show_progress = not quiet and sys.stderr.isatty()
     with click.progressbar(length=max(total_size(list(paths)), 1), label="replaying", file=sys.stderr,
                            hidden=not show_progress) as bar:
@@ -146,6 +145,15 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     click.echo(summary.line())
     store.close()
     sys.exit(1 if summary.errors else 0)
+
+
+def _pipeline(store, settings: Settings):  # type: ignore[no-untyped-def]
+    from ingest.pipeline import Pipeline
+
+    try:
+        return Pipeline(store, settings)
+    except ValueError as exc:  # the database was made with other fingerprint settings
+        raise click.ClickException(str(exc)) from None
 
 
 def _report(origin: str, error: IngestError) -> None:
@@ -343,12 +351,11 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool) -> None:
     import asyncio
 
     from ingest.crawl import Crawler
-    from ingest.pipeline import Pipeline
 
     _logging("%(message)s", verbose)
     settings = _settings(ctx, db=db)
     store = _open_store(settings)
-    runs = asyncio.run(Crawler(store, Pipeline(store, settings), settings).run_sources(
+    runs = asyncio.run(Crawler(store, _pipeline(store, settings), settings).run_sources(
         store.sources(enabled_only=True)))
     failed = sum(1 for r in runs if r.error)
     click.echo(f"{len(runs)} sources: {sum(r.news for r in runs)} documents stored or changed, "
@@ -378,14 +385,13 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
     import asyncio
 
     from ingest.daemon import Daemon
-    from ingest.pipeline import Pipeline
     from ingest.replay import replay as replay_inputs
 
     _logging("%(asctime)s %(name)s %(message)s", verbose)
     settings = _settings(ctx, db=db, host=host, port=port)
     if replay_paths:
         store = _open_store(settings)
-        summary = replay_inputs(Pipeline(store, settings), list(replay_paths),
+        summary = replay_inputs(_pipeline(store, settings), list(replay_paths),
                                 max_bytes=settings.max_document_bytes, on_error=_report, order=settings.replay_order)
         store.close()
         click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
@@ -393,5 +399,5 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
     click.echo(f"serving {base}/feed.atom (stories at {base}/); Ctrl-C to stop")
     try:
         asyncio.run(Daemon(settings).run())
-    except RuntimeError as exc:  # the daemon's own "cannot start" errors say what to do
+    except (RuntimeError, ValueError) as exc:  # the daemon's "cannot start" errors say what to do
         raise click.ClickException(str(exc)) from None

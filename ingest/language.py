@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import langcodes
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 UNKNOWN = "und"  # BCP 47 "undetermined"
@@ -27,11 +28,17 @@ def _known_labels() -> frozenset[str]:
 
 
 def normalise_tag(tag: str | None) -> str | None:
-    """'en-US' → 'en', 'zh_Hant' → 'zh', '' → None."""
+    """'en-US' → 'en', 'zh_Hant' → 'zh', 'eng' and 'ger' → 'en' and 'de' (ISO 639-2/3 codes to
+    639-1 where one exists, via langcodes), '' or not a language code → None."""
     if not tag:
         return None
     primary = re.split(r"[-_]", tag.strip())[0].lower()
-    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+    if not re.fullmatch(r"[a-z]{2,3}", primary):
+        return None
+    try:
+        return langcodes.Language.get(langcodes.standardize_tag(primary)).language or primary
+    except ValueError:
+        return primary
 
 
 def detect(text: str, *, declared: str | None = None, min_confidence: float = 0.5) -> str:

@@ -9,6 +9,7 @@ flight and a rerun skips what is already stored: nothing is stored twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -63,9 +64,23 @@ class Pipeline:
         self.store = store
         self.settings = settings
         self.clock = clock
+        self._check_fingerprint_settings()
         self.index = StoryIndex(settings)
         self.index.load(store.signatures_since(self._window_start()), store.anchor_document_frequencies())
         self._since_eviction = 0
+
+    def _check_fingerprint_settings(self) -> None:
+        """Stored signatures are only comparable with new ones made the same way."""
+        s = self.settings
+        wanted = json.dumps({"num_perm": s.num_perm, "anchor_num_perm": s.anchor_num_perm,
+                             "lexical_shingle": s.lexical_shingle, "lexical_shingle_cjk": s.lexical_shingle_cjk,
+                             "anchor_prefix": s.anchor_prefix}, sort_keys=True)
+        stored = self.store.meta("fingerprint_settings")
+        if stored is None:
+            self.store.set_meta("fingerprint_settings", wanted)
+        elif stored != wanted:
+            raise ValueError(f"the database {self.store.path!r} holds fingerprints made with {stored}; these "
+                             f"settings make {wanted}. Use the same settings, or a new database.")
 
     def _window_start(self) -> float:
         return self.clock() - self.settings.window_days * 86400

@@ -197,6 +197,16 @@ class Store:
             )
             self._migrate_sources()
 
+    # -- meta
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                          (key, value, value))
+
     # -- transactions
 
     class _Transaction:

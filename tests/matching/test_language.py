@@ -41,3 +41,10 @@ def test_a_few_kana_in_another_language_do_not_make_it_japanese() -> None:
 def test_a_declared_language_the_model_does_not_know_is_kept() -> None:
     sakha = "Саха Өрөспүүбүлүкэтин бырабыыталыстыбата дойдубут экэниэмикэтин сайыннарыыга болҕомтону уурар."
     assert detect(sakha, declared="sah") == "sah"  # the model would say Kyrgyz
+
+
+def test_three_letter_and_regional_tags_are_the_same_language() -> None:
+    assert [normalise_tag(t) for t in ("eng", "ger", "rus", "EN", "en-US", "zh_Hant", "sah")] == [
+        "en", "de", "ru", "en", "en", "zh", "sah"]
+    assert detect(SAMPLES["ru"], declared="eng") == "ru"
+    assert detect(SAMPLES["en"], declared="eng") == "en"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,8 +121,15 @@ class Pipeline:
             return Outcome(doc.key, CHANGED, existing["story_id"], doc.lang)
         if not copy_of:
             story_id = self.index.decide(fp, doc.lang).story_id
-        with self.store.transaction():
-            document_id, story_id, kind = self.store.add_document(new, story_id, story_id_for(doc.key))
+        try:
+            with self.store.transaction():
+                document_id, story_id, kind = self.store.add_document(new, story_id, story_id_for(doc.key))
+        except sqlite3.IntegrityError:
+            # Another process stored this key between our check and our write: it is stored once.
+            stored = self.store.find_document(doc.key)
+            if stored is None:
+                raise
+            return Outcome(doc.key, UNCHANGED, stored["story_id"], stored["lang"])
         self._index(document_id, story_id, new, fp)
         return Outcome(doc.key, kind, story_id, doc.lang)
 

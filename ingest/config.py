@@ -89,10 +89,17 @@ class Settings:
     def load(cls, config_file: str | None = None, **overrides: Any) -> Settings:
         """Defaults, then the TOML file, then the environment, then `overrides` (flags)."""
         settings = cls()
-        path = Path(config_file or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+        named = config_file or os.environ.get(CONFIG_ENV)
+        path = Path(named or DEFAULT_CONFIG_FILE)
+        if named and not path.is_file():
+            raise ValueError(f"the settings file {named!r} does not exist")
         if path.is_file():
-            with path.open("rb") as fh:
-                settings.update(tomllib.load(fh), origin=str(path))
+            try:
+                with path.open("rb") as fh:
+                    values = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{path}: not valid TOML: {exc}") from None
+            settings.update(values, origin=str(path))
         env = {f.name: os.environ[f"NEWSDEDUP_{f.name.upper()}"] for f in fields(cls)
                if f"NEWSDEDUP_{f.name.upper()}" in os.environ}
         settings.update(env, origin="environment")
@@ -104,7 +111,42 @@ class Settings:
         for name, value in values.items():
             if name not in known:
                 raise ValueError(f"{origin}: unknown setting {name!r}; known: {', '.join(sorted(known))}")
-            setattr(self, name, _coerce(value, type(getattr(self, name)), name, origin))
+            value = _coerce(value, type(getattr(self, name)), name, origin)
+            problem = _check(name, value)
+            if problem:
+                raise ValueError(f"{origin}: setting {name!r} {problem}, not {value!r}")
+            setattr(self, name, value)
+
+
+# What each setting may hold, where its type does not say it all.
+_FRACTIONS = {"near_duplicate", "near_duplicate_anchor", "anchorless_lexical_link", "lexical_link",
+              "lexical_anchor_link", "translation_link", "lexical_lsh_threshold", "anchor_lsh_threshold"}
+_POSITIVE = {"num_perm", "anchor_num_perm", "lexical_shingle", "lexical_shingle_cjk", "anchor_prefix",
+             "max_document_bytes", "story_link", "window_days", "default_interval", "max_articles_per_run",
+             "min_interval", "max_interval", "max_concurrent_sources", "fetch_connect_timeout",
+             "fetch_read_timeout", "fetch_total_timeout", "per_host_concurrency", "feed_page_size",
+             "feed_stories", "websub_poll_seconds"}
+_NOT_NEGATIVE = {"min_shared_anchors", "min_anchor_evidence", "idf_prior_documents", "anchor_rare_zipf",
+                 "anchor_crosslingual_gap", "fetch_retries", "max_redirects", "per_host_delay", "shutdown_timeout",
+                 "feed_max_age"}
+_CHOICES = {"replay_order": ("sorted", "input")}
+
+
+def _check(name: str, value: Any) -> str | None:
+    """Why `value` cannot be setting `name`, or None."""
+    if isinstance(value, float) and value != value:  # NaN compares false with everything
+        return "must be a number"
+    if name in _FRACTIONS and not 0 < value <= 1:
+        return "must be above 0 and at most 1"
+    if name in _POSITIVE and not value > 0:
+        return "must be above 0"
+    if name in _NOT_NEGATIVE and not value >= 0:
+        return "must not be negative"
+    if name == "port" and not 0 < value < 65536:
+        return "must be a port number (1-65535)"
+    if name in _CHOICES and value not in _CHOICES[name]:
+        return f"must be one of {', '.join(_CHOICES[name])}"
+    return None
 
 
 def _coerce(value: Any, kind: type, name: str, origin: str) -> Any:

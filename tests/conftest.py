@@ -33,7 +33,9 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("NEWSDEDUP_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("NEWSDEDUP_CONFIG", str(tmp_path / "absent.toml"))
+    empty = tmp_path / "empty-settings.toml"
+    empty.write_text("")
+    monkeypatch.setenv("NEWSDEDUP_CONFIG", str(empty))
 
 
 def run_cli(*args: str) -> Result:

@@ -32,3 +32,27 @@ def test_unknown_or_malformed_settings_are_named(tmp_path: Path, monkeypatch: py
         Settings.load(None)
     result = run_cli("clusters", "--db", str(tmp_path / "x.db"))
     assert result.exit_code == 2 and "port" in result.output
+
+
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("replay_order", "random", "must be one of sorted, input"), ("feed_page_size", "0", "must be above 0"),
+    ("num_perm", "0", "must be above 0"), ("near_duplicate", "0", "must be above 0 and at most 1"),
+    ("window_days", "-1", "must be above 0"), ("window_days", "nan", "must be a number"),
+    ("port", "99999", "must be a port number"),
+])
+def test_out_of_range_values_are_named_errors(name: str, value: str, problem: str,
+                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(f"NEWSDEDUP_{name.upper()}", value)
+    with pytest.raises(ValueError, match=problem):
+        Settings.load(None)
+    result = run_cli("clusters", "--db", str(tmp_path / "x.db"))
+    assert result.exit_code == 2 and name in result.output
+
+
+def test_a_named_settings_file_must_exist_and_parse(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        Settings.load(str(tmp_path / "missing.toml"))
+    broken = tmp_path / "broken.toml"
+    broken.write_text("port = = 1\n")
+    with pytest.raises(ValueError, match="broken.toml: not valid TOML"):
+        Settings.load(str(broken))

@@ -45,7 +45,9 @@ class DaemonProcess:
     def __init__(self, db: Path, log: Path, **settings: str) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDEDUP_")}
-        env.update(NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES="1", NEWSDEDUP_CONFIG=str(db.parent / "absent.toml"),
+        empty = db.parent / "empty-settings.toml"  # no developer's newsdedup.toml leaks in
+        empty.touch()
+        env.update(NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES="1", NEWSDEDUP_CONFIG=str(empty),
                    **{f"NEWSDEDUP_{k.upper()}": v for k, v in settings.items()})
         self.log = log
         with log.open("a") as out:

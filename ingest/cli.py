@@ -208,30 +208,44 @@ def sources() -> None:
 @_db_option
 @click.option("--title", help="A name for the source.")
 @click.option("--lang", help="Language hint for its articles (ISO 639-1).")
-@click.option("--interval", type=click.IntRange(min=30), help="Seconds between two polls [default: 900].")
-@click.option("--disabled", is_flag=True, help="Add it without polling it yet.")
+@click.option("--interval", type=click.IntRange(min=30),
+              help="Seconds between two polls [default: the default_interval setting, 900].")
+@click.option("--enabled/--disabled", default=None, help="Poll it, or keep it without polling it.")
 @click.option("--discover", is_flag=True,
               help="URL is a site's home page: add the feeds it announces (<link rel=alternate>, common feed "
                    "paths) or, failing those, its sitemaps (robots.txt Sitemap: lines, common paths).")
 @click.pass_context
 def sources_add(ctx: click.Context, url: str, db: str | None, title: str | None, lang: str | None,
-                interval: int | None, disabled: bool, discover: bool) -> None:
-    """Add a source by the URL of its feed, sitemap or section page (or update it)."""
+                interval: int | None, enabled: bool | None, discover: bool) -> None:
+    """Add a source by the URL of its feed, sitemap or section page.
+
+    Adding a URL that is already a source changes only the options given (a way to rename,
+    re-time, disable or enable it).
+    """
+    from ingest.language import normalise_tag
     from ingest.sources.links import absolute_url
 
     settings = _settings(ctx, db=db)
     clean = absolute_url(url, None)
     if clean is None:
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
-    urls = [(clean, title)]
-    if discover:
-        urls = _discover(settings, clean)
+    if lang is not None and normalise_tag(lang) is None:
+        raise click.BadParameter(f"{lang!r} is not a language code such as en or vi", param_hint="--lang")
+    urls = _discover(settings, clean) if discover else [(clean, title)]
     store = _open_store(settings)
     for source_url, source_title in urls:
-        source = store.add_source(source_url, title=title or source_title, lang=lang,
-                                  interval_seconds=interval or settings.default_interval, enabled=not disabled)
-        click.echo(f"source {source['id']}: {source['url']} every {source['interval_seconds']}s"
-                   + ("" if source["enabled"] else " (disabled)"))
+        existing = store.source(source_url)
+        if existing:
+            source = store.update_source(existing["id"], title=title, lang=normalise_tag(lang),
+                                         interval_seconds=interval, enabled=enabled)
+            verb = "updated"
+        else:
+            source = store.add_source(source_url, title=title or source_title, lang=normalise_tag(lang),
+                                      interval_seconds=interval or settings.default_interval,
+                                      enabled=enabled is not False)
+            verb = "added"
+        click.echo(f"source {source['id']}: {source['url']} every {source['interval_seconds']}s ({verb}"
+                   + ("" if source["enabled"] else ", disabled") + ")")
 
 
 def _discover(settings: Settings, home: str) -> list[tuple[str, str | None]]:

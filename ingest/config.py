@@ -74,7 +74,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     base_url: str = ""                       # public URL of the service, for feed links; default from host:port
-    allow_private_addresses: bool = False    # the crawler refuses private/loopback addresses unless on
+    allow_private_addresses: bool = False    # the crawler refuses private/loopback addresses unless on ...
+    private_address_allowlist: str = ""      # ... or they are in these networks (comma-separated CIDR,
+                                             # e.g. "10.1.2.0/24" for one intranet news host)
     user_agent: str = "newsdedup/0.1 (+https://github.com/newsdedup/newsdedup)"
     # -- feeds
     feed_page_size: int = 50                 # changes per RFC 5005 archive page; archive URLs name page

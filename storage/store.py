@@ -379,6 +379,21 @@ class Store:
         assert source is not None
         return source
 
+    def update_source(self, source_id: int, **fields: Any) -> dict[str, Any]:
+        """Change the given settings of a source (title, lang, interval_seconds, enabled); keep the rest."""
+        allowed = {"title", "lang", "interval_seconds", "enabled"}
+        changes = {k: v for k, v in fields.items() if v is not None}
+        if not changes.keys() <= allowed:
+            raise ValueError(f"cannot update {sorted(changes.keys() - allowed)} of a source")
+        if changes:
+            assignments = ", ".join(f"{name} = ?" for name in changes)
+            if "interval_seconds" in changes:  # a new configured interval restarts the adaptive one
+                assignments += ", poll_interval = NULL"
+            self.conn.execute(f"UPDATE sources SET {assignments} WHERE id = ?", (*changes.values(), source_id))
+        source = self.source(source_id)
+        assert source is not None
+        return source
+
     def source(self, id_or_url: int | str) -> dict[str, Any] | None:
         column = "id" if isinstance(id_or_url, int) or str(id_or_url).isdigit() else "url"
         row = self.conn.execute(f"SELECT {', '.join(self._SOURCE_COLUMNS)} FROM sources WHERE {column} = ?",

@@ -98,13 +98,16 @@ class Fetcher:
         """Seconds until the URL's host accepts requests again after a Retry-After (0 if it does now)."""
         return self._hosts.blocked_for(host_key(httpx.URL(url)))
 
-    async def _logged(self, url: str, request: _Request) -> FetchResult:
+    async def _logged(self, url: str, request: _Request, *, missing_is_normal: bool = False) -> FetchResult:
         started = time.monotonic()
         try:
             result = await self._follow(url, request, started)
         except IngestError as exc:
-            log.warning("fetch failed %s after %.2f s: %s: %s", url, time.monotonic() - started,
-                        exc.kind.value, exc.message)
+            if missing_is_normal and exc.kind in _ROBOTS_UNAVAILABLE:
+                log.info("no %s (%s): everything is allowed", url, exc.kind.value)
+            else:
+                log.warning("fetch failed %s after %.2f s: %s: %s", url, time.monotonic() - started,
+                            exc.kind.value, exc.message)
             raise
         if result.not_modified:
             log.info("fetch not modified %s (%.2f s)", url, result.elapsed)
@@ -205,7 +208,7 @@ class Fetcher:
         s = self.settings
         request = _Request({"Accept": "text/plain, */*;q=0.1"}, ("*/*",), s.robots_max_bytes, False)
         try:
-            result = await self._logged(robots_url, request)
+            result = await self._logged(robots_url, request, missing_is_normal=True)
         except IngestError as exc:
             if exc.kind == ErrorKind.PRIVATE_ADDRESS:
                 raise

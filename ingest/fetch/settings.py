@@ -58,6 +58,8 @@ class FetchSettings:
             "per_host_concurrency": settings.per_host_concurrency,
             "per_host_delay": settings.per_host_delay,
             "respect_robots": settings.respect_robots,
+            "private_address_allowlist": tuple(n.strip() for n in settings.private_address_allowlist.split(",")
+                                               if n.strip()),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
@@ -115,3 +116,16 @@ def test_opml_export_then_import_round_trips_and_keeps_existing_sources(tmp_path
     again = run_cli("sources", "import", str(opml), "--db", str(db_path)).output
     assert "imported 0 new sources (2 already present)" in again
     assert '"interval_seconds": 600' in run_cli("sources", "list", "--db", str(db_path), "--format", "jsonl").output
+
+
+def test_adding_an_existing_source_changes_only_the_options_given(db_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    run_cli("sources", "add", "https://example.org/feed.xml", "--interval", "600", "--disabled", "--db", str(db_path))
+    output = run_cli("sources", "add", "https://example.org/feed.xml", "--title", "Example",
+                     "--db", str(db_path)).output
+    assert "every 600s (updated, disabled)" in output
+    listed = json.loads(run_cli("sources", "list", "--db", str(db_path), "--format", "jsonl").output)
+    assert (listed["title"], listed["interval_seconds"], listed["enabled"]) == ("Example", 600, 0)
+    assert run_cli("sources", "add", "https://example.org/x", "--lang", "not a code", "--db", str(db_path)
+                   ).exit_code == 2

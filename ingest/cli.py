@@ -109,9 +109,13 @@ def _db_option(f):  # type: ignore[no-untyped-def]
     return click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)(f)
 
 
-def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+def _open_store(settings: Settings, must_exist: bool = False):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
     from storage import Store
 
+    if must_exist and not Path(settings.db).is_file():
+        raise click.ClickException(f"there is no database {settings.db!r} yet: replay or crawl first, or give --db")
     try:
         return Store(settings.db)
     except Exception as exc:  # sqlite3 errors name the problem; say which file
@@ -167,11 +171,12 @@ def _report(origin: str, error: IngestError) -> None:
 def clusters(ctx: click.Context, db: str | None, fmt: str) -> None:
     """Print each stored document with the story it belongs to.
 
-    jsonl: one object per document with id (the corpus id, else the file path or URL),
-    cluster (its story id), lang and title; the format score.py reads.
+    jsonl: one object per document with id (the corpus id, else the file key or URL),
+    cluster (its story id), lang and title: the predictions format of the dedup benchmark's
+    score.py.
     """
     settings = _settings(ctx, db=db)
-    store = _open_store(settings)
+    store = _open_store(settings, must_exist=True)
     for row in store.clusters():
         if fmt == "jsonl":
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -188,7 +193,7 @@ def feed(ctx: click.Context, db: str | None) -> None:
     from feeds.render import live_feed_atom
 
     settings = _settings(ctx, db=db)
-    _open_store(settings).close()  # creates an empty database, or says why it cannot be opened
+    _open_store(settings, must_exist=True).close()
     sys.stdout.buffer.write(live_feed_atom(settings.db, settings))
 
 

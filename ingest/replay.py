@@ -1,9 +1,10 @@
 """Replay: saved files through the whole pipeline, as if they had been fetched.
 
 Story assignment is a streaming decision, so arrival order matters. By default (setting
-`replay_order = "sorted"`) a replay ingests documents by published time, then by id —
-as directory walks already take files by name — so the same corpus gives the same
-stories however its lines are shuffled. `replay_order = "input"` keeps the order the
+`replay_order = "sorted"`) a replay ingests documents sorted by a corpus record's
+`published` field (as written; files have none before extraction, so they come first),
+then by id or file key — as directory walks already take files by name — so the same
+corpus gives the same stories however its lines are shuffled. `replay_order = "input"` keeps the order the
 files list them, to study what arrival order does. The first pass reads only what the
 ordering needs and keeps a locator per document (file and offset), so memory does not
 grow with the corpus's text.

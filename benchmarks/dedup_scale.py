@@ -275,7 +275,7 @@ def main() -> None:
                 stale.unlink()
         result = run_copies(args, workdir) if args.copies else run_stream(args, workdir)
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+        args.json.write_text(json.dumps(result, indent=2, default=str))
 
 
 if __name__ == "__main__":

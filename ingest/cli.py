@@ -315,6 +315,7 @@ def sources_remove(ctx: click.Context, source: str, db: str | None) -> None:
 @click.pass_context
 def sources_import(ctx: click.Context, opml_file: object, db: str | None) -> None:
     """Add every feed of an OPML file (a feed reader's export)."""
+    from ingest.language import normalise_tag
     from ingest.sources import parse_opml
 
     settings = _settings(ctx, db=db)
@@ -326,7 +327,9 @@ def sources_import(ctx: click.Context, opml_file: object, db: str | None) -> Non
     added = 0
     for feed in document.feeds:
         if store.source(feed.xml_url) is None:  # sources already here keep their interval and state
-            store.add_source(feed.xml_url, title=feed.title, interval_seconds=settings.default_interval)
+            store.add_source(feed.xml_url, title=feed.title, lang=normalise_tag(feed.language),
+                             interval_seconds=max(30, feed.interval or settings.default_interval),
+                             enabled=feed.enabled is not False)
             added += 1
     click.echo(f"imported {added} new sources ({len(document.feeds) - added} already present)")
 
@@ -339,7 +342,8 @@ def sources_export(ctx: click.Context, db: str | None) -> None:
     from ingest.sources import OpmlFeed, render_opml
 
     store = _open_store(_settings(ctx, db=db))
-    feeds = [OpmlFeed(xml_url=s["url"], title=s["title"]) for s in store.sources()]
+    feeds = [OpmlFeed(xml_url=s["url"], title=s["title"], language=s["lang"], interval=s["interval_seconds"],
+                      enabled=bool(s["enabled"])) for s in store.sources()]
     sys.stdout.buffer.write(render_opml(feeds))
 
 

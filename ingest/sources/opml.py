@@ -18,6 +18,7 @@ from ingest.sources.links import absolute_url
 from ingest.sources.safexml import local_name, parse_xml
 
 STAGE = "sources"
+NEWSDEDUP_NS = "https://github.com/newsdedup/newsdedup/opml"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class OpmlFeed:
     html_url: str | None = None          # the site's home page
     category: tuple[str, ...] = ()       # folder path, outermost first: ("News", "World")
     type: str = "rss"                    # the outline's type attribute
+    language: str | None = None          # OPML 2.0's language attribute
+    interval: int | None = None          # seconds between polls (nd:interval, newsdedup's own)
+    enabled: bool | None = None          # False for a paused source (nd:enabled)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,8 @@ def _walk(parent: etree._Element, path: tuple[str, ...], feeds: dict[str, OpmlFe
     for outline in parent:
         if local_name(outline) != "outline":
             continue
-        attrs = {k.lower(): v for k, v in outline.attrib.items() if isinstance(k, str)}
+        attrs = {k.replace(f"{{{NEWSDEDUP_NS}}}", "nd:").lower(): v for k, v in outline.attrib.items()
+                 if isinstance(k, str)}
         name = _clean(attrs.get("title")) or _clean(attrs.get("text"))
         xml_url = absolute_url(attrs.get("xmlurl"), None)
         if xml_url is None:
@@ -67,8 +72,12 @@ def _walk(parent: etree._Element, path: tuple[str, ...], feeds: dict[str, OpmlFe
         if name in (xml_url, attrs.get("xmlurl")):
             name = None  # exporters put the URL in text when a feed has no title; it is no title
         if xml_url not in feeds:
+            interval = _clean(attrs.get("nd:interval"))
             feeds[xml_url] = OpmlFeed(xml_url, title=name, html_url=absolute_url(attrs.get("htmlurl"), None),
-                                      category=category, type=_clean(attrs.get("type")) or "rss")
+                                      category=category, type=_clean(attrs.get("type")) or "rss",
+                                      language=_clean(attrs.get("language")),
+                                      interval=int(interval) if interval and interval.isdigit() else None,
+                                      enabled=False if _clean(attrs.get("nd:enabled")) == "false" else None)
 
 
 def _category_attribute(value: str | None) -> tuple[str, ...]:
@@ -81,8 +90,12 @@ def _category_attribute(value: str | None) -> tuple[str, ...]:
 
 def render_opml(feeds: Iterable[OpmlFeed], *, title: str = "newsdedup sources",
                 created: datetime | None = None) -> bytes:
-    """An OPML 2.0 document with feeds nested in their category folders (order of first appearance)."""
-    root = etree.Element("opml", version="2.0")
+    """An OPML 2.0 document with feeds nested in their category folders (order of first appearance).
+
+    A source's polling interval and paused state travel in attributes of newsdedup's own
+    namespace, which other readers ignore; its language in OPML's own `language`.
+    """
+    root = etree.Element("opml", version="2.0", nsmap={"nd": NEWSDEDUP_NS})
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = title
     etree.SubElement(head, "dateCreated").text = format_datetime(created or datetime.now(UTC), usegmt=True)
@@ -96,6 +109,12 @@ def render_opml(feeds: Iterable[OpmlFeed], *, title: str = "newsdedup sources",
         attrs["xmlUrl"] = feed.xml_url
         if feed.html_url:
             attrs["htmlUrl"] = feed.html_url
+        if feed.language:
+            attrs["language"] = feed.language
+        if feed.interval:
+            attrs[f"{{{NEWSDEDUP_NS}}}interval"] = str(feed.interval)
+        if feed.enabled is False:
+            attrs[f"{{{NEWSDEDUP_NS}}}enabled"] = "false"
         etree.SubElement(parent, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

@@ -105,14 +105,18 @@ def test_a_listing_longer_than_the_per_run_cap_is_finished_by_the_next_runs(news
 def test_opml_export_then_import_round_trips_and_keeps_existing_sources(tmp_path: Path, db_path: Path) -> None:
     from tests.conftest import run_cli
 
-    run_cli("sources", "add", "https://example.org/feed.xml", "--interval", "600", "--db", str(db_path))
+    run_cli("sources", "add", "https://example.org/feed.xml", "--interval", "600", "--lang", "vi", "--disabled",
+            "--db", str(db_path))
     run_cli("sources", "add", "https://example.net/rss", "--title", "Example Net", "--db", str(db_path))
     opml = tmp_path / "subscriptions.opml"
     opml.write_bytes(run_cli("sources", "export", "--db", str(db_path)).stdout_bytes)
     other = tmp_path / "other.db"
     assert "imported 2 new sources" in run_cli("sources", "import", str(opml), "--db", str(other)).output
-    listed = run_cli("sources", "list", "--db", str(other), "--format", "jsonl").output
-    assert "https://example.org/feed.xml" in listed and "Example Net" in listed
+    listed = [json.loads(line) for line in run_cli("sources", "list", "--db", str(other), "--format", "jsonl")
+              .output.splitlines()]
+    first = next(s for s in listed if s["url"] == "https://example.org/feed.xml")
+    assert (first["interval_seconds"], first["lang"], first["enabled"]) == (600, "vi", 0)
+    assert any(s["title"] == "Example Net" and s["enabled"] for s in listed)
     again = run_cli("sources", "import", str(opml), "--db", str(db_path)).output
     assert "imported 0 new sources (2 already present)" in again
     assert '"interval_seconds": 600' in run_cli("sources", "list", "--db", str(db_path), "--format", "jsonl").output

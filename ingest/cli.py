@@ -27,6 +27,12 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     Replay saved articles into the database, then read the feed:
       newsdedup replay seeds/
       newsdedup feed
+    \b
+    Follow sources with the daemon (feeds at http://127.0.0.1:8080/feed.atom):
+      newsdedup sources add --discover https://example.org/
+      newsdedup serve
+    \b
+    Settings: ./newsdedup.toml, NEWSDEDUP_<SETTING> variables or flags (README, "Settings").
     """
     ctx.obj = config_file
 

@@ -76,6 +76,41 @@ _WS = re.compile(r"[^\S\n]+")
 _MAX_WRAPPER_CHECKS = 200
 # The chosen container is the smallest holding this share of the best container's score.
 TIGHTEN = 0.9
+# furniture_kind() values: a strong furniture name, a weak hint, none.
+STRONG_FURNITURE, WEAK_FURNITURE, NOT_FURNITURE = 2, 1, 0
+# Prose under a weak furniture name counts this much: such names sometimes hold the article.
+WEAK_FURNITURE_WEIGHT = 0.3
+# A block more than this share links is a link list (menus, tag clouds, teaser headlines).
+LINK_LIST_DENSITY = 0.5
+# Below this many characters a line is a label, a dateline or a button, not a paragraph.
+SHORT_BLOCK_CHARS = 25
+# What a short block outside headings and table cells costs: a little, so that a container
+# of many labels ("Home", "Share", "Print") loses to one of few paragraphs.
+SHORT_BLOCK_VALUE = -2.0
+# Prose that ends like a sentence is worth this much more than a line that does not.
+SENTENCE_BONUS = 1.5
+# A teaser is a small repeated item: a headline, a summary, perhaps a date and a label.
+_TEASER_MAX_BLOCKS = 6
+# A linked headline is at least this long (shorter links are "more" or a category label)...
+_LINKED_LINE_MIN_CHARS = 15
+# ...and links this share of its line.
+_LINKED_LINE_SHARE = 0.9
+# A single teaser's summary is short; longer, it is an article that opens with a link.
+_TEASER_SINGLE_MAX_CHARS = 700
+_TEASER_SUMMARY_MIN_CHARS = 40
+_TEASER_SUMMARY_MAX_CHARS = 600
+# A teaser headline is nearly all link.
+_TEASER_HEADLINE_DENSITY = 0.8
+# An element holding more than this share of the body's text is a page wrapper.
+WRAPPER_SHARE = 0.5
+# A good (prose) block: this many unlinked characters at least, and either this long or
+# ending like a sentence.
+GOOD_MIN_UNLINKED_CHARS = 50
+GOOD_MIN_CHARS = 80
+# A link-heavy block with fewer unlinked characters than this is a link list, "bad".
+BAD_MAX_UNLINKED_CHARS = 60
+# Table cells and list items up to this link density are kept beside prose.
+CELL_MAX_LINK_DENSITY = 0.3
 
 
 @dataclass
@@ -133,23 +168,23 @@ def furniture_kind(el: etree._Element) -> int:
     """
     role = el.get("role")
     if role in ("navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"):
-        return 2
+        return STRONG_FURNITURE
     names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
     if len(names) <= 1:
-        return 0
-    kind = 0
+        return NOT_FURNITURE
+    kind = NOT_FURNITURE
     content = False
     for token in names.split():
         if _STATE_CLASS.search(token):
             continue
         parts = re.split(r"__|--", token)
         if any(_STRONG_RE.search(part) for part in parts):
-            kind = 2
+            kind = STRONG_FURNITURE
         elif any(_WEAK_RE.search(part) for part in parts):
-            kind = max(kind, 1)
+            kind = max(kind, WEAK_FURNITURE)
         elif any(_CONTENT_RE.search(part) for part in parts):
             content = True
-    return 0 if content else kind
+    return NOT_FURNITURE if content else kind
 
 
 def text_length(text: str) -> int:
@@ -160,15 +195,15 @@ def block_value(block: Block) -> float:
     """How much a block looks like article prose (> 0) or like furniture (< 0)."""
     n = block.chars
     density = block.link_density
-    if density > 0.5:
+    if density > LINK_LIST_DENSITY:
         return -n * density
-    if block.in_heading or block.row is not None and n < 25:
+    if block.in_heading or block.row is not None and n < SHORT_BLOCK_CHARS:
         return 0.0  # headings and table cells are short by nature
-    if n < 25:
-        return -2.0
+    if n < SHORT_BLOCK_CHARS:
+        return SHORT_BLOCK_VALUE
     value = n * (1 - density) ** 2
     if _SENTENCE_END.search(block.text):
-        value *= 1.5
+        value *= SENTENCE_BONUS
     return value
 
 
@@ -180,139 +215,191 @@ def segment(body: etree._Element, guard_chars: int) -> Segmented:
     container avoids them; one that holds most of the page's text (`guard_chars` is the
     body's length) is a page wrapper ("with-sidebar", "widget Blog"), not furniture.
     """
-    out = Segmented()
-    blocks = out.blocks
-    parts: list[str] = []
-    link_chars = 0
-    line_link_chars = -1  # link length of the block's first line, once a <br> ends it
-    lead_link = 0         # link length before the block's first unlinked text
-    lead_open = True
-    link_depth = 0
-    heading_depth = 0
-    # one frame per open block element: [element, score, first block index, prose]
-    frames: list[list] = []
-    # open furniture-named elements: (element, kind)
-    furniture: list[tuple[etree._Element, int]] = []
-    skipped: etree._Element | None = None
-    checks = 0
+    return _Segmenter(body, guard_chars).run()
 
-    def flush() -> None:
-        nonlocal link_chars, line_link_chars, lead_link, lead_open
-        if not parts:
+
+@dataclass
+class _Frame:
+    """An open block element during the walk: what its blocks have added up to so far."""
+
+    element: etree._Element
+    first: int               # index of its first block
+    score: float = 0.0
+    prose: float = 0.0
+
+
+@dataclass
+class _Furniture:
+    """An open furniture-named element during the walk."""
+
+    element: etree._Element
+    kind: int                # STRONG_FURNITURE or WEAK_FURNITURE
+
+
+class _Segmenter:
+    """One walk over a body: text is gathered into the open block until a boundary flushes it.
+
+    The walk keeps a stack of open block elements (frames), whose scores sum their
+    blocks' values and pass to the parent when they close, and a stack of open
+    furniture-named elements, which decide how a block's value counts.
+    """
+
+    def __init__(self, body: etree._Element, guard_chars: int) -> None:
+        self.body = body
+        self.guard_chars = guard_chars
+        self.out = Segmented()
+        self.frames: list[_Frame] = []
+        self.furniture: list[_Furniture] = []
+        self.skipped: etree._Element | None = None
+        self.wrapper_checks = 0
+        self.link_depth = 0
+        self.heading_depth = 0
+        self._start_block_text()
+
+    def _start_block_text(self) -> None:
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.line_link_chars = -1  # link length of the block's first line, once a <br> ends it
+        self.lead_link = 0         # link length before the block's first unlinked text
+        self.lead_open = True
+
+    def run(self) -> Segmented:
+        walker = etree.iterwalk(self.body, events=("start", "end"))
+        for event, el in walker:
+            if not isinstance(el.tag, str):
+                continue  # a comment or processing instruction: only its tail counts
+            if event == "start":
+                if self._skips(el):
+                    walker.skip_subtree()
+                    self.skipped = el
+                    if el.tag in BLOCK_TAGS:
+                        self.flush()
+                    continue
+                self.open(el)
+            else:
+                if el is self.skipped:
+                    self.skipped = None
+                else:
+                    self.close(el)
+                if el.tail and el is not self.body:
+                    self.add(el.tail)
+        self.flush()
+        return self.out
+
+    def _skips(self, el: etree._Element) -> bool:
+        """True for hidden elements and furniture by semantics (a page-wide form or aside stays)."""
+        if el is self.body or not (is_hidden(el) or el.tag in SKIP_TAGS):
+            return False
+        return not (el.tag in ("form", "aside") and _is_wrapper(el, self.guard_chars))
+
+    def open(self, el: etree._Element) -> None:
+        tag = el.tag
+        self._open_furniture(el)
+        if tag in BLOCK_TAGS:
+            self.flush()
+            self.frames.append(_Frame(el, len(self.out.blocks)))
+            if tag in HEADINGS:
+                self.heading_depth += 1
+        elif tag == "a":
+            self.link_depth += 1
+        elif tag == "br":
+            if self.line_link_chars < 0:
+                self.line_link_chars = self.link_chars
+            self.parts.append("\n")
+        if el.text:
+            self.add(el.text)
+
+    def _open_furniture(self, el: etree._Element) -> None:
+        kind = furniture_kind(el) if el is not self.body else 0
+        if not kind:
             return
-        raw = "".join(parts)
-        parts.clear()
+        # Inside furniture no wrapper can hide (it would hold less text than the
+        # furniture around it), and the number of length checks stays bounded.
+        if not self.furniture:
+            self.wrapper_checks += 1
+        if (self.furniture or self.wrapper_checks >= _MAX_WRAPPER_CHECKS
+                or not _is_wrapper(el, self.guard_chars)):
+            self.flush()
+            self.furniture.append(_Furniture(el, kind))
+
+    def close(self, el: etree._Element) -> None:
+        tag = el.tag
+        if tag in BLOCK_TAGS:
+            self.flush()
+            self._close_frame()
+            if tag in HEADINGS:
+                self.heading_depth -= 1
+        elif tag == "a":
+            self.link_depth = max(0, self.link_depth - 1)
+        if self.furniture and self.furniture[-1].element is el:
+            self.flush()
+            self.furniture.pop()
+
+    def _close_frame(self) -> None:
+        frame = self.frames.pop()
+        blocks = self.out.blocks
+        score = frame.score
+        if 1 <= len(blocks) - frame.first <= _TEASER_MAX_BLOCKS and _is_teaser(frame.element, blocks, frame.first):
+            for block in blocks[frame.first:]:
+                if block.value > 0:
+                    score -= 2 * block.value
+                    block.value = -block.value
+                block.teaser = True
+        self.out.nodes.append(Node(frame.element, score, frame.first, len(blocks), frame.prose))
+        if self.frames:
+            self.frames[-1].score += score
+            self.frames[-1].prose += frame.prose
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        if self.link_depth:
+            length = text_length(text.strip())
+            self.link_chars += length
+            if self.lead_open:
+                self.lead_link += length
+        elif self.lead_open and not text.isspace():
+            self.lead_open = False
+
+    def flush(self) -> None:
+        """End the text gathered so far as one block of the innermost open block element."""
+        if not self.parts:
+            return
+        raw = "".join(self.parts)
+        links, first_line_links, lead = self.link_chars, self.line_link_chars, self.lead_link
+        self._start_block_text()
         text = "\n".join(line for line in (_WS.sub(" ", x).strip() for x in raw.split("\n")) if line)
-        links = link_chars
-        first_line_links = line_link_chars
-        lead = lead_link
-        link_chars = 0
-        line_link_chars = -1
-        lead_link = 0
-        lead_open = True
         if not text:
             return
-        top = frames[-1]
-        tag = top[0].tag
-        block = Block(text=text, element=top[0], tag=tag, chars=text_length(text), link_chars=min(links, len(text)),
-                      in_heading=heading_depth > 0 or tag in HEADINGS)
-        if tag in ("td", "th") and len(frames) > 1 and frames[-2][0].tag == "tr":
-            block.row = frames[-2][0]
+        top = self.frames[-1]
+        tag = top.element.tag
+        block = Block(text=text, element=top.element, tag=tag, chars=text_length(text),
+                      link_chars=min(links, len(text)), in_heading=self.heading_depth > 0 or tag in HEADINGS)
+        if tag in ("td", "th") and len(self.frames) > 1 and self.frames[-2].element.tag == "tr":
+            block.row = self.frames[-2].element
         block.lead_link_chars = lead
-        if first_line_links >= 15 and "\n" in text:
+        if first_line_links >= _LINKED_LINE_MIN_CHARS and "\n" in text:
             head = text.split("\n", 1)[0]
-            block.linked_first_line = first_line_links >= 0.9 * text_length(head)
+            block.linked_first_line = first_line_links >= _LINKED_LINE_SHARE * text_length(head)
         block.raw_value = block.value = block_value(block)
-        if furniture:
-            block.furniture = furniture[-1][0]
-            strong = any(kind == 2 for _, kind in furniture)
-            if strong:
-                # Prose in furniture (comments, teasers) pushes the container away; link
-                # lists count against as anywhere; short labels ("Share") are neutral.
-                if block.raw_value > 0 or block.link_density > 0.5:
-                    block.value = -abs(block.raw_value)
-                else:
-                    block.value = 0.0
-            elif block.value > 0:
-                block.value *= 0.3
-        block.index = len(blocks)
-        blocks.append(block)
-        top[1] += block.value
+        if self.furniture:
+            self._count_as_furniture(block)
+        block.index = len(self.out.blocks)
+        self.out.blocks.append(block)
+        top.score += block.value
         if block.raw_value > 0:
-            top[3] += block.raw_value
+            top.prose += block.raw_value
 
-    def add(text: str) -> None:
-        nonlocal link_chars, lead_link, lead_open
-        parts.append(text)
-        if link_depth:
-            length = text_length(text.strip())
-            link_chars += length
-            if lead_open:
-                lead_link += length
-        elif lead_open and not text.isspace():
-            lead_open = False
-
-    walker = etree.iterwalk(body, events=("start", "end"))
-    for event, el in walker:
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue  # a comment or processing instruction: only its tail counts
-        if event == "start":
-            if el is not body and (is_hidden(el) or tag in SKIP_TAGS) and not (
-                    tag in ("form", "aside") and _is_wrapper(el, guard_chars)):
-                walker.skip_subtree()
-                skipped = el
-                if tag in BLOCK_TAGS:
-                    flush()
-                continue
-            kind = furniture_kind(el) if el is not body else 0
-            # Inside furniture no wrapper can hide (it would hold less text than the
-            # furniture around it), and the number of length checks stays bounded.
-            checks += 1 if kind and not furniture else 0
-            if kind and (furniture or checks >= _MAX_WRAPPER_CHECKS or not _is_wrapper(el, guard_chars)):
-                flush()
-                furniture.append((el, kind))
-            if tag in BLOCK_TAGS:
-                flush()
-                frames.append([el, 0.0, len(blocks), 0.0])
-                if tag in HEADINGS:
-                    heading_depth += 1
-            elif tag == "a":
-                link_depth += 1
-            elif tag == "br":
-                if line_link_chars < 0:
-                    line_link_chars = link_chars
-                parts.append("\n")
-            if el.text:
-                add(el.text)
-        else:
-            if el is skipped:
-                skipped = None
+    def _count_as_furniture(self, block: Block) -> None:
+        block.furniture = self.furniture[-1].element
+        if any(f.kind == STRONG_FURNITURE for f in self.furniture):
+            # Prose in furniture (comments, teasers) pushes the container away; link
+            # lists count against as anywhere; short labels ("Share") are neutral.
+            if block.raw_value > 0 or block.link_density > LINK_LIST_DENSITY:
+                block.value = -abs(block.raw_value)
             else:
-                if tag in BLOCK_TAGS:
-                    flush()
-                    element, score, first, prose = frames.pop()
-                    if 1 <= len(blocks) - first <= 6 and _is_teaser(element, blocks, first):
-                        for block in blocks[first:]:
-                            if block.value > 0:
-                                score -= 2 * block.value
-                                block.value = -block.value
-                            block.teaser = True
-                    out.nodes.append(Node(element, score, first, len(blocks), prose))
-                    if frames:
-                        frames[-1][1] += score
-                        frames[-1][3] += prose
-                    if tag in HEADINGS:
-                        heading_depth -= 1
-                elif tag == "a":
-                    link_depth = max(0, link_depth - 1)
-                if furniture and furniture[-1][0] is el:
-                    flush()
-                    furniture.pop()
-            if el.tail and el is not body:
-                add(el.tail)
-    flush()
-    return out
+                block.value = 0.0
+        elif block.value > 0:
+            block.value *= WEAK_FURNITURE_WEIGHT
 
 
 def _is_teaser(element: etree._Element, blocks: list[Block], first: int) -> bool:
@@ -325,13 +412,16 @@ def _is_teaser(element: etree._Element, blocks: list[Block], first: int) -> bool
     items = blocks[first:]
     if len(items) == 1:
         single = items[0]
-        truncated = single.lead_link_chars >= 15 and single.text.endswith(("...", "…"))
-        if not (single.linked_first_line or truncated) or single.chars > 700:
+        truncated = single.lead_link_chars >= _LINKED_LINE_MIN_CHARS and single.text.endswith(("...", "…"))
+        if not (single.linked_first_line or truncated) or single.chars > _TEASER_SINGLE_MAX_CHARS:
             return False
         return _has_twin(element)
-    headline = next((i for i, b in enumerate(items) if b.link_density >= 0.8 and b.link_chars >= 15), None)
-    prose = [i for i, b in enumerate(items) if b.raw_value > 0 and b.link_density < 0.5 and b.chars >= 40]
-    if headline is None or len(prose) != 1 or prose[0] < headline or items[prose[0]].chars > 600:
+    headline = next((i for i, b in enumerate(items)
+                     if b.link_density >= _TEASER_HEADLINE_DENSITY and b.link_chars >= _LINKED_LINE_MIN_CHARS), None)
+    prose = [i for i, b in enumerate(items) if b.raw_value > 0 and b.link_density < LINK_LIST_DENSITY
+             and b.chars >= _TEASER_SUMMARY_MIN_CHARS]
+    if (headline is None or len(prose) != 1 or prose[0] < headline
+            or items[prose[0]].chars > _TEASER_SUMMARY_MAX_CHARS):
         return False
     return _has_twin(element)
 
@@ -353,7 +443,7 @@ def _is_wrapper(el: etree._Element, guard_chars: int) -> bool:
     """True for an element that holds most of the page's text, whatever its name."""
     if guard_chars <= 0:
         return False
-    return el.xpath("string-length()") > 0.5 * guard_chars
+    return el.xpath("string-length()") > WRAPPER_SHARE * guard_chars
 
 
 def choose_node(seg: Segmented) -> tuple[Node | None, bool]:
@@ -392,19 +482,19 @@ def _tighten(seg: Segmented, best: Node | None) -> Node | None:
 
 
 def _is_good(block: Block) -> bool:
-    if block.raw_value <= 0 or block.in_heading or block.link_density > 0.5:
+    if block.raw_value <= 0 or block.in_heading or block.link_density > LINK_LIST_DENSITY:
         return False
-    if block.chars - block.link_chars < 50:
+    if block.chars - block.link_chars < GOOD_MIN_UNLINKED_CHARS:
         return False
-    return block.chars >= 80 or bool(_SENTENCE_END.search(block.text))
+    return block.chars >= GOOD_MIN_CHARS or bool(_SENTENCE_END.search(block.text))
 
 
 def _kind(block: Block) -> str:
     if _is_good(block):
         return "good"
-    if block.link_density > 0.5 and block.chars - block.link_chars < 60:
+    if block.link_density > LINK_LIST_DENSITY and block.chars - block.link_chars < BAD_MAX_UNLINKED_CHARS:
         return "bad"
-    if (block.row is not None or block.tag in ("li", "dd", "dt")) and block.link_density <= 0.3:
+    if (block.row is not None or block.tag in ("li", "dd", "dt")) and block.link_density <= CELL_MAX_LINK_DENSITY:
         return "cell"  # table cells and list items: short by nature, kept beside prose
     return "short"
 

@@ -62,8 +62,11 @@ def extract_html(body: bytes | str, *, url: str | None = None,
     _apply_metadata(article, meta, header, title_tag)
     article.published = article.published or published or date_from_url(article.url or url)
     article.updated = article.updated or updated or parse_time(header.get("last-modified"))
+    # The same name often comes twice: "Jane Doe" in JSON-LD, "By JANE DOE" in the byline.
+    known = {a.casefold() for a in article.authors}
     for author in _markup_authors(root):
-        if author not in article.authors and len(article.authors) < 10:
+        if author.casefold() not in known and len(article.authors) < 10:
+            known.add(author.casefold())
             article.authors.append(author)
 
     _main_text(root, article, title_tag)

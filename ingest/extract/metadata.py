@@ -28,6 +28,12 @@ _ARTICLE_TYPE = re.compile(
 )
 _PAGE_TYPE = re.compile(r"(?:^|:)(?:WebPage|ItemPage|AboutPage|CollectionPage)$", re.IGNORECASE)
 _JSON_LD_MAX = 2_000_000  # a larger script is a data dump, not a description of the page
+# XHTML-era pages wrap script bodies in CDATA sections or HTML comments, often behind "//".
+_SCRIPT_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
+# "DC:creator" and "dc.creator" are the same Dublin Core term.
+_DC_PREFIX = re.compile(r"^(dc|dcterms):")
+_AUTHOR_KEYS = frozenset({"author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl"})
+_BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s*:?\s+", re.IGNORECASE)
 _WS = re.compile(r"\s+")
 # "2019-11-19", "2019-11-19T10:00", "2019-11-19 10:00:00+0700", "2019/11/19 10:00"
 _ISO_LIKE = re.compile(
@@ -126,7 +132,7 @@ def _json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
     for script in root.iter("script"):
         if "ld+json" not in (script.get("type") or "").lower():
             continue
-        raw = (script.text or "").strip()
+        raw = _SCRIPT_WRAPPER.sub("", script.text or "").strip()
         if not raw or len(raw) > _JSON_LD_MAX:
             continue
         try:
@@ -147,6 +153,23 @@ def _json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
                 yield item
                 if isinstance(item.get("@graph"), list):
                     pending[0:0] = item["@graph"][:100]
+
+
+def _metas(root: etree._Element, head: etree._Element | None) -> Iterator[etree._Element]:
+    """The <meta> elements of <head>, then those elsewhere.
+
+    A stray element early in <head> makes the parser open <body> there, and every <meta>
+    after it lands in the body: they are still the page's own, read after the real head's.
+    """
+    if head is not None:
+        yield from head.iter("meta")
+    for el in root.iter("meta"):
+        if head is None or not _inside(el, head):
+            yield el
+
+
+def _inside(el: etree._Element, ancestor: etree._Element) -> bool:
+    return any(parent is ancestor for parent in el.iterancestors())
 
 
 def _types(obj: dict[str, Any]) -> list[str]:
@@ -195,15 +218,17 @@ def read_metadata(root: etree._Element, base_url: str | None = None) -> PageMeta
     author_metas: list[str] = []
     head = root.find("head")
     scope = head if head is not None else root
-    for el in scope.iter("meta"):
-        key = (el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or "")
-        key = key.strip().lower()
+    for el in _metas(root, head):
         value = clean(el.get("content"))
-        if not key or not value:
+        if not value:
             continue
-        if key in ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl"):
-            author_metas.append(value)
-        props.setdefault(key, value)
+        names = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or ""
+        # RDFa lets one <meta> carry several properties: property="og:title twitter:title".
+        for key in names.lower().split():
+            key = _DC_PREFIX.sub(r"\1.", key)
+            if key in _AUTHOR_KEYS:
+                author_metas.append(_BYLINE_PREFIX.sub("", value))
+            props.setdefault(key, value)
 
     article: dict[str, Any] = {}
     page: dict[str, Any] = {}
@@ -215,10 +240,12 @@ def read_metadata(root: etree._Element, base_url: str | None = None) -> PageMeta
             page = obj
     ld = article or page
 
-    meta.title = _first(clean(article.get("headline")), props.get("og:title"), props.get("twitter:title"))
+    meta.title = _first(clean(article.get("headline")), props.get("og:title"), props.get("twitter:title"),
+                        props.get("dc.title"))
     meta.site_name = props.get("og:site_name")
     meta.description = _first(props.get("description"), props.get("og:description"),
-                              clean(ld.get("description")), props.get("twitter:description"))
+                              clean(ld.get("description")), props.get("twitter:description"),
+                              props.get("dc.description"))
     meta.published = _first(
         parse_time(ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None),
         *(parse_time(props.get(k)) for k in (
@@ -235,7 +262,11 @@ def read_metadata(root: etree._Element, base_url: str | None = None) -> PageMeta
     authors = _names(article.get("author")) if article else []
     if not authors:
         authors = [a for a in author_metas if not _looks_like_url(a)]
-    meta.authors = list(dict.fromkeys(a for a in authors if len(a) <= 100))[:10]
+    by_key: dict[str, str] = {}
+    for name in authors:
+        if len(name) <= 100:
+            by_key.setdefault(name.casefold(), name)  # "Jane Doe" and "JANE DOE" are one author
+    meta.authors = list(by_key.values())[:10]
 
     canonical = None
     for link in scope.iter("link"):

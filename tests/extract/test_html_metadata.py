@@ -169,3 +169,41 @@ def test_json_ld_article_body_with_markup_is_read_as_paragraphs() -> None:
     head = f'<script type="application/ld+json">{ld}</script>'
     article = extract_html(page("<p>Loading…</p>", head=head))
     assert article.text == f"{LONG}\n\n{LONG2} & more"
+
+
+def test_json_ld_in_a_cdata_section_is_read() -> None:
+    page = ("<html><head><script type='application/ld+json'>//<![CDATA[\n"
+            '{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Neue Brücke eröffnet",'
+            ' "datePublished": "2024-05-02T09:30:00+02:00", "author": {"@type": "Person", "name": "Anna Berg"}}'
+            "\n//]]></script></head><body><p>" + LONG + "</p></body></html>")
+    article = extract_html(page)
+    assert article.title == "Neue Brücke eröffnet"
+    assert article.published == "2024-05-02T07:30:00Z"
+    assert article.authors == ["Anna Berg"]
+
+
+def test_meta_tags_pushed_into_the_body_by_the_parser_are_read() -> None:
+    # A <div> inside <head> makes the parser open <body>: the <meta> after it land there.
+    page = ("<html><head><title>x</title><div>banner</div>"
+            "<meta property='article:published_time' content='2016-12-22T10:43:37-08:00'>"
+            "<meta name='author' content='Lucía Pérez'></head><body><p>" + LONG + "</p></body></html>")
+    article = extract_html(page)
+    assert article.published == "2016-12-22T18:43:37Z"
+    assert article.authors == ["Lucía Pérez"]
+
+
+def test_one_meta_with_several_properties_and_dublin_core_names() -> None:
+    page = ("<html><head><meta property='dc:creator twitter:creator' content='Par Jeanne Martin'>"
+            "<meta property='dc:title og:title' content='Le conseil vote le budget'>"
+            "<meta property='og:description x:description' content='Le budget est voté.'>"
+            "</head><body><p>" + LONG + "</p></body></html>")
+    article = extract_html(page)
+    assert article.title == "Le conseil vote le budget"
+    assert article.description == "Le budget est voté."
+    assert article.authors == ["Jeanne Martin"]  # the "Par" of the byline is not part of the name
+
+
+def test_an_author_named_twice_in_different_case_is_one_author() -> None:
+    page = ("<html><head><meta name='author' content='Jane Doe'><meta name='byl' content='By JANE DOE'>"
+            "</head><body><p>" + LONG + "</p><a rel='author' href='/jd'>JANE DOE</a></body></html>")
+    assert extract_html(page).authors == ["Jane Doe"]

@@ -33,6 +33,25 @@ _CALL_TO_ACTION = re.compile(
     r"|^(?:we use cookies|this (?:web)?site uses cookies)\b.*$",
     re.IGNORECASE,
 )
+# Cookie and consent notices: the site speaking of its own cookies, in the languages
+# newsdedup ingests ("we use cookies", "Diese Website verwendet Cookies", "Utilizamos
+# cookies", "Używamy plików cookie"), or asking to accept them. An article about cookie
+# law quotes no such sentence in the first person.
+_CONSENT = re.compile(
+    r"\b(?:we use|we and our partners use|this (?:web)?site uses|our (?:web)?site uses|"
+    r"wir (?:verwenden|nutzen|setzen)|diese (?:web)?seite (?:verwendet|nutzt)|unsere (?:web)?seite (?:verwendet|nutzt)|"
+    r"diese website (?:verwendet|nutzt)|unsere website (?:verwendet|nutzt)|"
+    r"nous utilisons|ce site (?:web )?utilise|notre site (?:web )?utilise|"
+    r"utilizamos|usamos|este (?:sitio|portal)(?: web)? (?:utiliza|usa)|esta (?:web|página) (?:utiliza|usa)|"
+    r"używamy|ta strona (?:internetowa )?(?:używa|korzysta|wykorzystuje|stosuje)|"
+    r"serwis (?:używa|korzysta|wykorzystuje)|"
+    r"utilizziamo|questo sito (?:utilizza|usa)|wij gebruiken|deze (?:web)?site gebruikt|"
+    r"accept(?:ing)?|akzeptieren|zustimmen|accepter|aceptar|acepta|akceptuj[eę]?|zaakceptuj|zgadzam)\b"
+    r"[^.!?]{0,120}\b(?:cookies?|cookie-?dateien|ciasteczk\w*|témoins)\b",
+    re.IGNORECASE,
+)
+# A consent notice is a box, not an article: past this length a paragraph is prose.
+CONSENT_MAX_CHARS = 700
 # A photo credit on a line of its own: "Photo: Getty Images", "Foto: dpa", "Ảnh: TTXVN".
 _CREDIT_LINE = re.compile(r"^(?:photo|photos|image|picture|foto|fotos|ảnh|фото|credit)s?\s*:\s*\S.{0,60}$",
                           re.IGNORECASE)
@@ -104,6 +123,8 @@ def is_furniture(paragraph: str) -> str | None:
         return "comment counter"
     if len(p) <= 160 and _CALL_TO_ACTION.match(p):
         return "call to action"
+    if len(p) <= CONSENT_MAX_CHARS and is_consent_notice(p):
+        return "consent notice"
     if _CREDIT_LINE.match(p):
         return "photo credit"
     if len(p) <= 200 and _CONTACT.search(p):
@@ -121,6 +142,14 @@ def is_furniture(paragraph: str) -> str | None:
     if len(p) <= 400 and _CAPTION_CREDIT.search(p):
         return "photo caption"
     return None
+
+
+def is_consent_notice(text: str) -> bool:
+    """True for a cookie or consent notice ("Wir verwenden Cookies, um ...")."""
+    lowered = text.lower()
+    if "cookie" not in lowered and "ciasteczk" not in lowered and "témoins" not in lowered:
+        return False  # the cheap test first: this runs on every block of every page
+    return bool(_CONSENT.search(text))
 
 
 def is_teaser_heading(paragraph: str) -> bool:

@@ -16,11 +16,12 @@ furniture (share, comment, related), which are the same across sites and languag
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ingest.extract.boilerplate import is_teaser_heading
+from ingest.extract.boilerplate import CONSENT_MAX_CHARS, is_consent_notice, is_teaser_heading
 
 # Elements that start a new block of text; everything else is inline and joins the flow.
 BLOCK_TAGS = frozenset(
@@ -33,6 +34,7 @@ STRIP_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
     "canvas", "video", "audio", "picture", "img", "source", "select", "option", "button",
     "input", "textarea", "link", "meta", "map", "head", "title", "dialog",
+    "rt", "rp",  # ruby annotations: the reading of the base text, printed above it
 )
 # Skipped during the walk: page furniture by HTML semantics.
 SKIP_TAGS = frozenset("nav aside footer figure figcaption form menu".split())
@@ -72,6 +74,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _WIDE_CHARS = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?。！？…:;\"'”’»)]\s*$")
 _WS = re.compile(r"[^\S\n]+")
+_SOFT_HYPHEN = "\u00ad"
 # Each check measures a subtree's text; past this many the page is adversarial.
 _MAX_WRAPPER_CHECKS = 200
 # The chosen container is the smallest holding this share of the best container's score.
@@ -201,6 +204,8 @@ def block_value(block: Block) -> float:
         return 0.0  # headings and table cells are short by nature
     if n < SHORT_BLOCK_CHARS:
         return SHORT_BLOCK_VALUE
+    if n <= CONSENT_MAX_CHARS and is_consent_notice(block.text):
+        return -n  # prose in shape, furniture in meaning: the container must avoid it
     value = n * (1 - density) ** 2
     if _SENTENCE_END.search(block.text):
         value *= SENTENCE_BONUS
@@ -365,11 +370,15 @@ class _Segmenter:
         if not self.parts:
             return
         raw = "".join(self.parts)
+        if _SOFT_HYPHEN in raw:
+            raw = raw.replace(_SOFT_HYPHEN, "")  # a hyphenation hint inside a word, never shown
         links, first_line_links, lead = self.link_chars, self.line_link_chars, self.lead_link
         self._start_block_text()
         text = "\n".join(line for line in (_WS.sub(" ", x).strip() for x in raw.split("\n")) if line)
         if not text:
             return
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)  # "é" as e + combining accent is "é"
         top = self.frames[-1]
         tag = top.element.tag
         block = Block(text=text, element=top.element, tag=tag, chars=text_length(text),

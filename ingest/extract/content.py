@@ -39,6 +39,8 @@ STRIP_TAGS = (
 # Skipped during the walk: page furniture by HTML semantics.
 SKIP_TAGS = frozenset("nav aside footer figure figcaption form menu".split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+# Skip tags that may wrap the whole page (see _Segmenter._skips).
+_WRAPPER_SKIP_TAGS = frozenset("form aside nav footer menu".split())
 
 # Class and id words that name furniture. Blocks under a strong word count against the
 # container that holds them; under a weak one (a "header" or "widget" sometimes holds the
@@ -292,10 +294,14 @@ class _Segmenter:
         return self.out
 
     def _skips(self, el: etree._Element) -> bool:
-        """True for hidden elements and furniture by semantics (a page-wide form or aside stays)."""
+        """True for hidden elements and furniture by semantics.
+
+        A form, aside, nav or footer that holds most of the page is a wrapper: an ASP.NET
+        page is one <form>, and an unclosed <nav> or <footer> swallows everything after it.
+        """
         if el is self.body or not (is_hidden(el) or el.tag in SKIP_TAGS):
             return False
-        return not (el.tag in ("form", "aside") and _is_wrapper(el, self.guard_chars))
+        return not (el.tag in _WRAPPER_SKIP_TAGS and _is_wrapper(el, self.guard_chars))
 
     def open(self, el: etree._Element) -> None:
         tag = el.tag
@@ -471,7 +477,21 @@ def choose_node(seg: Segmented) -> tuple[Node | None, bool]:
     for node in seg.nodes:
         if node.end > node.first and node.prose > best.prose:
             best = node
+    if best.prose <= 0:
+        best = _most_text(seg)
     return best, False
+
+
+def _most_text(seg: Segmented) -> Node:
+    """The node with the most unlinked text: for a page of short lines or headings only."""
+    before = [0]  # unlinked characters in the blocks before each index
+    for block in seg.blocks:
+        before.append(before[-1] + block.chars - block.link_chars)
+    best = seg.nodes[0]
+    for node in seg.nodes:
+        if before[node.end] - before[node.first] > before[best.end] - before[best.first]:
+            best = node
+    return best
 
 
 def _tighten(seg: Segmented, best: Node | None) -> Node | None:
@@ -553,6 +573,15 @@ def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True) -> list
                     block.in_heading and right[i] == "good"):
                 kept.append(block)
     return kept
+
+
+def fallback_blocks(seg: Segmented, node: Node) -> list[Block]:
+    """The chosen container's text for a page where select_blocks kept nothing.
+
+    A post of a few short lines, a table or a list of headings has no paragraph to anchor
+    on, so every block is "short": all of them are kept but link lists and teasers.
+    """
+    return [b for b in seg.blocks[node.first:node.end] if not b.teaser and _kind(b) != "bad"]
 
 
 def cut_teasers(seg: Segmented, blocks: list[Block]) -> list[Block]:

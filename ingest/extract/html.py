@@ -23,7 +23,15 @@ from lxml import etree
 
 from ingest.extract.article import Article
 from ingest.extract.boilerplate import agency_byline, clean_paragraphs, normalise_space
-from ingest.extract.content import STRIP_TAGS, choose_node, cut_teasers, paragraphs, segment, select_blocks
+from ingest.extract.content import (
+    STRIP_TAGS,
+    choose_node,
+    cut_teasers,
+    fallback_blocks,
+    paragraphs,
+    segment,
+    select_blocks,
+)
 from ingest.extract.encoding import check_not_binary, decode
 from ingest.extract.metadata import PageMeta, date_from_url, parse_time, read_metadata, time_elements
 from ingest.extract.text import title_from_text
@@ -35,6 +43,9 @@ MAX_PARSE_BYTES = 4_000_000
 # Paragraphs this long printed twice are a duplicated lead or caption; shorter repeats
 # ("Eat every 2-3 hours" in each part of a meal plan) are the article's own.
 DEDUPE_MIN_CHARS = 100
+# <noscript> is read when it holds more than this share of the body's text: it is then
+# the page's content, not a fallback image or pixel beside it.
+NOSCRIPT_SHARE = 0.5
 _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _LINK_CANONICAL = re.compile(r"<([^>]+)>\s*;[^,]*\brel\s*=\s*\"?canonical\b", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s+[-:]{2}\s+|\s*[｜]\s*")
@@ -91,7 +102,7 @@ def _main_text(root: etree._Element, article: Article, title_tag: str) -> None:
         article.notes.append("the page is a frameset: its text is in the framed pages" if frameset
                              else "the page has no <body>")
         return
-    etree.strip_elements(body_el, *STRIP_TAGS, with_tail=False)
+    _strip_invisible(body_el)
     page_chars = len(body_el.xpath("string()"))
     seg = segment(body_el, page_chars)
     node, use_names = choose_node(seg)
@@ -99,6 +110,12 @@ def _main_text(root: etree._Element, article: Article, title_tag: str) -> None:
         article.notes.append("the page has no text (script-only or empty body)")
         return
     blocks = cut_teasers(seg, select_blocks(seg, node, use_names=use_names))
+    if not blocks and use_names:
+        # Page builders name every wrapper ("elementor-widget"): a weak name on each
+        # block drops them all. The same container, names ignored.
+        blocks = cut_teasers(seg, select_blocks(seg, node, use_names=False))
+    if not blocks:
+        blocks = fallback_blocks(seg, node)
     title_key = normalise_space(article.title or title_tag).casefold()
     # The headline is the title, not the text: h1s and any line repeating the title go.
     blocks = [b for b in blocks if b.tag != "h1"]
@@ -113,6 +130,24 @@ def _main_text(root: etree._Element, article: Article, title_tag: str) -> None:
         if agency not in article.authors:
             article.authors.append(agency)
     article.url = article.url or found.get("url")  # type: ignore[assignment]
+
+
+def _strip_invisible(body: etree._Element) -> None:
+    """Remove scripts, styles, media and other markup that is never read as text.
+
+    <noscript> goes too (it repeats images and tracking pixels), unless the page has no
+    text without it: some pages print their only copy of the article there, for readers
+    without scripts.
+    """
+    etree.strip_elements(body, *(t for t in STRIP_TAGS if t != "noscript"), with_tail=False)
+    noscripts = list(body.iter("noscript"))
+    if not noscripts:
+        return
+    hidden_chars = sum(len(el.xpath("string()")) for el in noscripts)
+    if hidden_chars > NOSCRIPT_SHARE * len(body.xpath("string()")):
+        etree.strip_tags(body, "noscript")  # keep the content, drop the wrapper
+    else:
+        etree.strip_elements(body, "noscript", with_tail=False)
 
 
 def _json_ld_text(body: str) -> str:

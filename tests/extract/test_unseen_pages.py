@@ -35,7 +35,8 @@ PL = ("Rada miasta przyjęła we wtorek budżet na przyszły rok po debacie, kt�
       "godzin nocnych i dotyczyła głównie wydatków na drogi.")
 PL2 = ("Opozycja uznała, że plan przewiduje zbyt mało pieniędzy na szkoły, i zapowiedziała powrót "
        "do tej sprawy na wiosennej sesji rady.")
-NAV = "<nav><ul><li><a href='/'>Start</a></li><li><a href='/a'>Politik</a></li><li><a href='/b'>Sport</a></li></ul></nav>"
+NAV = ("<nav><ul><li><a href='/'>Start</a></li><li><a href='/a'>Politik</a></li>"
+       "<li><a href='/b'>Sport</a></li></ul></nav>")
 
 
 def page(body: str, title: str = "Titel", lang: str = "de") -> str:
@@ -88,3 +89,46 @@ def test_consent_notices_in_other_languages_are_not_the_article() -> None:
         box = f"<div class='layer-outer'><div class='inner-box'><p>{notice}</p></div></div>"
         text = text_of(f"{box}<div class='post'><h2>Titel</h2><p>{first}</p></div>", lang=lang)
         assert text == first, lang
+
+
+# ---------------------------------------------------------------- pages that came out empty
+
+def test_body_printed_only_inside_noscript_is_read() -> None:
+    body = (f"<div id='app'></div><noscript><article><h1>Titel</h1><p>{DE}</p><p>{DE2}</p>"
+            "</article></noscript><noscript><img src='pixel.gif'></noscript>")
+    assert text_of(body) == f"{DE}\n\n{DE2}"
+
+
+def test_noscript_beside_a_real_body_stays_out() -> None:
+    body = (f"<article><p>{FR}</p><p>{FR2}</p></article>"
+            "<noscript><p>Veuillez activer JavaScript pour profiter de toutes les fonctions du site.</p></noscript>")
+    assert text_of(body, lang="fr") == f"{FR}\n\n{FR2}"
+
+
+def test_an_unclosed_nav_does_not_swallow_the_page() -> None:
+    # the menu's </nav> is missing: the parser nests the whole article inside <nav>
+    body = (f"<nav><ul><li><a href='/'>Accueil</a></li><li><a href='/monde'>Monde</a></li></ul>"
+            f"<div class='article'><h1>Titre</h1><p>{FR}</p><p>{FR2}</p></div>")
+    assert text_of(body, lang="fr") == f"{FR}\n\n{FR2}"
+
+
+def test_page_builder_markup_where_every_block_has_a_weak_furniture_name() -> None:
+    widget = ("<div class='elementor-element elementor-widget elementor-widget-text-editor'>"
+              "<div class='widget-container'>")
+    body = (f"<div class='elementor-section-wrap'>{NAV}{widget}<h2>Título</h2></div></div>"
+            f"{widget}<p>{ES}</p></div></div>{widget}<p>{ES2}</p></div></div></div>")
+    assert text_of(body, lang="es") == f"Título\n\n{ES}\n\n{ES2}"
+
+
+def test_a_post_of_headings_and_short_lines_only() -> None:
+    body = (f"{NAV}<article class='post'><h2>Zmiany w rozkładzie jazdy</h2><p>Od poniedziałku.</p>"
+            "<h2>Linia 12 kursuje częściej</h2><p>Co dziesięć minut.</p></article>")
+    text = text_of(body, lang="pl")
+    assert text == "Zmiany w rozkładzie jazdy\n\nOd poniedziałku.\n\nLinia 12 kursuje częściej\n\nCo dziesięć minut."
+
+
+def test_a_post_that_is_only_a_table() -> None:
+    rows = "".join(f"<tr><td>{day}</td><td>{hours}</td></tr>" for day, hours in
+                   (("Montag", "8 bis 16 Uhr"), ("Dienstag", "8 bis 18 Uhr"), ("Freitag", "8 bis 12 Uhr")))
+    text = text_of(f"{NAV}<div class='content'><table>{rows}</table></div>")
+    assert text == "Montag 8 bis 16 Uhr\n\nDienstag 8 bis 18 Uhr\n\nFreitag 8 bis 12 Uhr"

@@ -33,7 +33,7 @@ CORPORA = {"seeds": "seeds.jsonl", "wmt22-news": "wmt22-news.jsonl", "wmt22": "w
 
 
 def newsdedup(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ingest", *args]
+    return [sys.executable, "-m", "newsdedup", *args]
 
 
 def replay(corpus: Path, workdir: Path, name: str, order: str = "sorted") -> dict:

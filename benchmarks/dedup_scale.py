@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.config import Settings  # noqa: E402
+from newsdedup.config import Settings  # noqa: E402
 from ingest.pipeline import Pipeline  # noqa: E402
 from ingest.readers import RawDocument  # noqa: E402
 from storage import Store  # noqa: E402
@@ -153,7 +153,7 @@ class Generator:
 def warm_up(settings: Settings) -> None:
     """Load what every process loads once (language model, word lists), outside the figures."""
     from ingest import language
-    from ingest.fingerprint import fingerprint
+    from ingest.matching.fingerprint import fingerprint
 
     for lang, text in (("en", "The Minister said on Monday"), ("de", "Die Regierung sagte am Montag"),
                        ("fr", "Le ministre a dit lundi"), ("es", "El ministro dijo el lunes"),
@@ -169,7 +169,7 @@ def run_stream(args: argparse.Namespace, workdir: Path) -> dict:
     seconds_per_doc = 86400 / args.docs_per_day
     start = 1_700_000_000.0
     now = [start]
-    pipeline = Pipeline(store, settings, clock=lambda: now[0])
+    pipeline = Pipeline(store, settings.matching, clock=lambda: now[0])
     generator = Generator(args.seed, args.names, args.words, args.repeats, args.translations)
     base_rss = vmrss_mb()
     rows = []
@@ -230,7 +230,7 @@ def run_copies(args: argparse.Namespace, workdir: Path) -> dict:
     results = {}
     for mode in ("identical", "near-identical"):
         store = Store(str(workdir / f"copies-{mode}.db"))
-        pipeline = Pipeline(store, settings, clock=lambda: 1_700_000_000.0)
+        pipeline = Pipeline(store, settings.matching, clock=lambda: 1_700_000_000.0)
         blocks, times = [], []
         step = max(1, args.copies // 10)
         for i in range(args.copies):
@@ -242,7 +242,7 @@ def run_copies(args: argparse.Namespace, workdir: Path) -> dict:
             if (i + 1) % step == 0:
                 blocks.append({"copies": i + 1, "ms_per_doc": 1000 * statistics.fmean(times)})
                 times = []
-        stories = store.counts()["stories"]
+        stories = store.documents.counts().stories
         store.close()
         results[mode] = {"blocks": blocks, "stories": stories}
         print(f"{mode}: {args.copies} copies -> {stories} stories; ms/doc by block of {step}: "

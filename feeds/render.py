@@ -18,7 +18,7 @@ from feeds.atom import render_atom
 from feeds.html import document_page, home_page
 from feeds.jsonfeed import render_json_feed
 from feeds.settings import FeedSettings
-from storage.feeds import FeedReader, ThreadReaders
+from storage.reader import FeedReader, ThreadReaders
 
 ATOM = "application/atom+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
@@ -99,12 +99,11 @@ def document(reader: FeedReader, head: int, document_id: int) -> Rendered | None
     return Rendered.of(document_page(version, story_id=story_id), HTML, None, head)
 
 
-def live_feed_atom(db_path: str, settings: object | None = None) -> bytes:
+def live_feed_atom(db_path: str, fs: FeedSettings) -> bytes:
     """The live Atom feed as /feed.atom serves it, for `newsdedup feed`.
 
-    Links use `base_url`, else http://host:port, from `settings`.
+    Links use `base_url`, else http://host:port.
     """
-    fs = FeedSettings.from_settings(settings)
     readers = ThreadReaders(db_path)
     try:
         reader = readers.get()

@@ -1,8 +1,7 @@
 """The HTTP server: feeds, archives, the home page, stored documents, health and metrics.
 
-    app = create_app("newsdedup.db", settings)      # a Starlette app (ASGI)
-    serve("newsdedup.db", settings)                 # run it with uvicorn on settings.host:port
-    server = build_server("newsdedup.db", settings) # a uvicorn.Server, to run beside a scheduler
+    app = create_app("newsdedup.db", feed_settings)      # a Starlette app (ASGI)
+    server = build_server("newsdedup.db", feed_settings) # a uvicorn.Server on host:port; .run() blocks
 
 It only reads the database (one query-only connection per worker thread; WAL lets the
 pipeline write meanwhile, from this process or another). Each resource is rendered once per
@@ -16,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
@@ -37,7 +35,8 @@ from feeds.metrics import CHANGE_LOG_HEAD, LATENCY, REGISTRY, RENDERS, REQUESTS
 from feeds.render import Rendered
 from feeds.settings import FeedSettings
 from feeds.websub import Publisher
-from storage.feeds import FeedReader, ThreadReaders
+from storage import StorageError
+from storage.reader import FeedReader, ThreadReaders
 
 log = logging.getLogger("newsdedup.feeds")
 
@@ -169,7 +168,7 @@ class FeedService:
         # Live (this answers) and ready (the database reads); 503 tells a balancer to wait.
         try:
             head = self.readers.get().ping()
-        except sqlite3.Error as exc:
+        except StorageError as exc:
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503,
                                 headers={"Cache-Control": "no-store"})
         return JSONResponse({"status": "ok", "changes": head}, headers={"Cache-Control": "no-store"})
@@ -177,7 +176,7 @@ class FeedService:
     def metrics(self, request: Request) -> Response:
         try:
             CHANGE_LOG_HEAD.set(self.readers.get().head_seq())
-        except sqlite3.Error:
+        except StorageError:
             pass  # /healthz reports the database; metrics still answer
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST,
                         headers={"Cache-Control": "no-store"})
@@ -229,14 +228,13 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("500 internal error\n", status_code=500, headers={"Cache-Control": "no-store"})
 
 
-def create_app(db_path: str, settings: object | None = None) -> Starlette:
+def create_app(db_path: str, fs: FeedSettings | None = None) -> Starlette:
     """The Starlette app serving the feeds of the database at `db_path`.
 
-    `settings` is the project's Settings (see feeds.settings for the names read); None means
-    defaults. The database must exist (the pipeline creates it); until it does, feeds answer
-    503 and /healthz says why.
+    The database must exist (the pipeline creates it); until it does, feeds answer 503 and
+    /healthz says why.
     """
-    fs = FeedSettings.from_settings(settings)
+    fs = fs or FeedSettings()
     service = FeedService(db_path, fs)
     routes = [
         Route("/", service.home, name="home"),
@@ -265,21 +263,17 @@ def create_app(db_path: str, settings: object | None = None) -> Starlette:
             service.readers.close()
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
-        HTTPException: _http_error, sqlite3.Error: _database_error, Exception: _internal_error,
+        HTTPException: _http_error, StorageError: _database_error, Exception: _internal_error,
     })
     app.add_middleware(MetricsMiddleware)
     app.state.service = service
     return app
 
 
-def build_server(db_path: str, settings: object | None = None, **config: Any) -> uvicorn.Server:
-    """A uvicorn server for the app on settings.host:port (default 127.0.0.1:8080); `.run()` blocks."""
-    fs = FeedSettings.from_settings(settings)
+def build_server(db_path: str, fs: FeedSettings | None = None, **config: Any) -> uvicorn.Server:
+    """A uvicorn server for the app on fs.host:port (default 127.0.0.1:8080); `.run()` blocks."""
+    fs = fs or FeedSettings()
     options: dict[str, Any] = {"host": fs.host, "port": fs.port, "log_level": "info", "access_log": False,
                                "lifespan": "on", "timeout_graceful_shutdown": 5, **config}
-    return uvicorn.Server(uvicorn.Config(create_app(db_path, settings), **options))
+    return uvicorn.Server(uvicorn.Config(create_app(db_path, fs), **options))
 
-
-def serve(db_path: str, settings: object | None = None) -> None:
-    """Run the server until interrupted."""
-    build_server(db_path, settings).run()

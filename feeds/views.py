@@ -28,12 +28,13 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from feeds.xmltext import xml_safe
-from storage.feeds import ChangeRow, DocumentRow, FeedReader, RevisionRow, SourceRow
+from storage.model import ChangeKind
+from storage.reader import ChangeRow, DocumentRow, FeedReader, RevisionRow, SourceRow
 
 TAG_AUTHORITY = "tag:newsdedup,2025"
 EPOCH = "1970-01-01T00:00:00Z"
 # What a version is to its story, by the change that added it.
-ROLE = {"created": "original", "version": "version", "translation": "translation"}
+ROLE = {ChangeKind.CREATED: "original", ChangeKind.VERSION: "version", ChangeKind.TRANSLATION: "translation"}
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ def _entries(reader: FeedReader, order: list[str], as_of: int, listed: dict[str,
         story = stories.get(story_id)
         changes = history.get(story_id, [])
         story_versions = [versions[c.document_id] for c in changes
-                          if c.kind != "changed" and c.document_id in versions]
+                          if c.kind is not ChangeKind.CHANGED and c.document_id in versions]
         if story is None or not story_versions:
             continue
         shown = changes if listed is None else listed[story_id]

@@ -18,7 +18,7 @@ import anyio.to_thread
 import httpx
 
 from feeds.metrics import WEBSUB_NOTIFICATIONS
-from storage.feeds import ThreadReaders
+from storage.reader import ThreadReaders
 
 log = logging.getLogger("newsdedup.websub")
 

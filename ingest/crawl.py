@@ -21,28 +21,26 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from ingest import metrics
-from ingest.config import Settings
 from ingest.errors import ErrorKind, IngestError
 from ingest.fetch import FEED_TYPES, HTML_TYPES, SITEMAP_TYPES, Fetcher, FetchResult, FetchSettings
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument
+from ingest.settings import CrawlSettings
 from ingest.sources import ArticleLink, SourceKind, detect_kind, discover_article_links, parse_feed, parse_sitemap
-from storage.store import Store
+from storage import ChangeKind, Source, Store
+from storage.clock import parse_utc
 
 log = logging.getLogger("newsdedup.crawl")
 
 # Media types only a feed is served as (plain XML could be a sitemap too).
 _FEED_ONLY_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
-# Sitemap indexes can list thousands of sitemaps; a run reads the first few.
-MAX_CHILD_SITEMAPS = 5
 # Article failures that may pass: the source's state is not saved, so the next run lists them again.
 _TRANSIENT = {ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVER_ERROR, ErrorKind.TOO_MANY_REQUESTS,
               ErrorKind.INTERNAL}
-# Outcomes that mean the source had news.
-NEWS = ("created", "version", "translation", "changed")
+# Outcomes that mean the source had news: every change kind.
+NEWS = tuple(kind.value for kind in ChangeKind)
 
 
 @dataclass
@@ -79,25 +77,25 @@ class SourceRun:
 
 
 class Crawler:
-    def __init__(self, store: Store, pipeline: Pipeline, settings: Settings,
-                 fetch_settings: FetchSettings | None = None) -> None:
+    def __init__(self, store: Store, pipeline: Pipeline, settings: CrawlSettings,
+                 fetch_settings: FetchSettings) -> None:
         self.store = store
         self.pipeline = pipeline
         self.settings = settings
-        self.fetch_settings = fetch_settings or FetchSettings.from_settings(settings)
+        self.fetch_settings = fetch_settings
         self.stopping = False   # set by a shutdown: runs stop after the document in hand
 
     def stop(self) -> None:
         """Let running source runs finish the document in hand, then stop; start no new ones."""
         self.stopping = True
 
-    async def run_sources(self, sources: Iterable[dict[str, Any]]) -> list[SourceRun]:
+    async def run_sources(self, sources: Iterable[Source]) -> list[SourceRun]:
         """Run every source once, concurrently; the fetcher keeps each host's limits."""
         async with Fetcher(self.fetch_settings) as fetcher:
             return list(await asyncio.gather(*(self.run_source(fetcher, s) for s in sources)))
 
-    async def run_source(self, fetcher: Fetcher, source: dict[str, Any]) -> SourceRun:
-        run = SourceRun(source["id"], source["url"])
+    async def run_source(self, fetcher: Fetcher, source: Source) -> SourceRun:
+        run = SourceRun(source.id, source.url)
         started = time.monotonic()
         listing: FetchResult | None = None
         transient = False
@@ -119,7 +117,7 @@ class Crawler:
         except IngestError as exc:
             run.error = exc
             metrics.ERRORS.labels(exc.kind.value).inc()
-            self.pipeline.record_failure(source["url"], exc, source_id=source["id"])
+            self.pipeline.record_failure(source.url, exc, source_id=source.id)
         run.seconds = time.monotonic() - started
         if run.interrupted:
             metrics.SOURCE_RUNS.labels("interrupted").inc()
@@ -128,21 +126,21 @@ class Crawler:
         if listing is not None and not transient:
             self._remember(listing)  # every article it lists is stored (or failed for good)
         run.interval = self.next_interval(source, run)
-        self.store.record_source_run(
-            source["id"], kind=run.kind, next_due=time.time() + run.interval, poll_interval=run.interval,
+        self.store.sources.record_run(
+            source.id, kind=run.kind, next_due=time.time() + run.interval, poll_interval=run.interval,
             error_kind=run.error.kind.value if run.error else None, error=run.error.message if run.error else None)
         metrics.SOURCE_RUNS.labels("error" if run.error else "ok").inc()
         if run.error is None:
-            metrics.LAST_SUCCESS.labels(str(source["id"])).set(time.time())
+            metrics.LAST_SUCCESS.labels(str(source.id)).set(time.time())
         log.info(run.line())
         return run
 
-    def next_interval(self, source: dict[str, Any], run: SourceRun) -> int:
+    def next_interval(self, source: Source, run: SourceRun) -> int:
         """Seconds until the source's next run: adaptive within bounds, or its configured interval."""
-        configured = int(source["interval_seconds"])
+        configured = source.interval_seconds
         if not self.settings.adaptive_intervals:
             return configured
-        current = int(source.get("poll_interval") or configured)
+        current = source.current_interval
         if run.error is None and run.news:
             current //= 2
         elif run.error is None and not run.errors:
@@ -151,10 +149,10 @@ class Crawler:
         high = max(configured, self.settings.max_interval)
         return max(low, min(high, current))
 
-    async def _links(self, fetcher: Fetcher, source: dict[str, Any],
+    async def _links(self, fetcher: Fetcher, source: Source,
                      run: SourceRun) -> tuple[list[ArticleLink], FetchResult | None]:
         """The source's article links, and its fetch result to remember once they are handled."""
-        result = await self._fetch(fetcher, source["url"], FEED_TYPES + SITEMAP_TYPES + HTML_TYPES)
+        result = await self._fetch(fetcher, source.url, FEED_TYPES + SITEMAP_TYPES + HTML_TYPES)
         if result is None:
             return [], None  # not modified since the last run
         kind = detect_kind(result.body, content_type=result.content_type, url=result.url)
@@ -178,7 +176,7 @@ class Crawler:
     async def _sitemap_links(self, fetcher: Fetcher, result: FetchResult) -> list[ArticleLink]:
         sitemap = parse_sitemap(result.body, url=result.url)
         links = list(sitemap.links)
-        for child in sitemap.sitemaps[:MAX_CHILD_SITEMAPS]:
+        for child in sitemap.sitemaps[:self.settings.max_child_sitemaps]:
             try:
                 child_result = await self._fetch(fetcher, child, SITEMAP_TYPES, force=True)
             except IngestError as exc:
@@ -191,10 +189,10 @@ class Crawler:
                    reverse=True)
         return links
 
-    async def _article(self, fetcher: Fetcher, source: dict[str, Any], link: ArticleLink, run: SourceRun) -> bool:
+    async def _article(self, fetcher: Fetcher, source: Source, link: ArticleLink, run: SourceRun) -> bool:
         """Fetch and ingest one article; True when it failed in a way the next run may not."""
-        state = self.store.fetch_state(link.url)
-        if state and not _updated_since(link, state["fetched_at"]):
+        state = self.store.sources.fetch_state(link.url)
+        if state and not _updated_since(link, state.fetched_at):
             run.skipped += 1
             return False
         try:
@@ -203,41 +201,41 @@ class Crawler:
                 run.skipped += 1
                 return False
             raw = RawDocument(key=link.url, origin=link.url, kind="html", body=result.body, url=result.url,
-                              lang=link.lang or source.get("lang"), headers=result.headers,
+                              lang=link.lang or source.lang, headers=result.headers,
                               published=link.published.isoformat() if link.published else None,
-                              source_id=source["id"])
+                              source_id=source.id)
             outcome = self.pipeline.ingest(raw)
-            run.outcomes[outcome.kind] += 1
-            metrics.DOCUMENTS.labels(outcome.kind).inc()
-            if outcome.kind == "created":
+            run.outcomes[outcome.label] += 1
+            metrics.DOCUMENTS.labels(outcome.label).inc()
+            if outcome.kind is ChangeKind.CREATED:
                 metrics.STORIES.inc()
             self._remember(result)
         except IngestError as exc:
             run.errors[exc.kind.value] += 1
             metrics.ERRORS.labels(exc.kind.value).inc()
-            self.pipeline.record_failure(link.url, exc, source_id=source["id"])
+            self.pipeline.record_failure(link.url, exc, source_id=source.id)
             return exc.kind in _TRANSIENT
         return False
 
     async def _fetch(self, fetcher: Fetcher, url: str, accept: tuple[str, ...],
                      force: bool = False) -> FetchResult | None:
         """The fetch result, or None when the URL has not changed since its last fetch."""
-        state = None if force else self.store.fetch_state(url)
+        state = None if force else self.store.sources.fetch_state(url)
         try:
-            result = await fetcher.fetch(url, etag=state and state["etag"],
-                                         last_modified=state and state["last_modified"], accept=accept)
+            result = await fetcher.fetch(url, etag=state.etag if state else None,
+                                         last_modified=state.last_modified if state else None, accept=accept)
         except IngestError as exc:
             metrics.FETCHES.labels(exc.kind.value).inc()
             raise
         metrics.FETCHES.labels("not_modified" if result.not_modified else "ok").inc()
         metrics.FETCHED_BYTES.inc(len(result.body))
-        if state and result.unchanged_since(state["body_sha256"]):
+        if state and result.unchanged_since(state.body_sha256):
             self._remember(result)
             return None
         return result
 
     def _remember(self, result: FetchResult) -> None:
-        self.store.save_fetch_state(result.requested_url, etag=result.etag, last_modified=result.last_modified,
+        self.store.sources.save_fetch_state(result.requested_url, etag=result.etag, last_modified=result.last_modified,
                                     body_sha256=result.body_sha256, status=result.status)
 
 
@@ -246,5 +244,5 @@ def _updated_since(link: ArticleLink, fetched_at: str) -> bool:
     changed = link.updated or None
     if changed is None:
         return False
-    last = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+    last = parse_utc(fetched_at)
     return changed > last

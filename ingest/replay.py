@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest.errors import ErrorKind, IngestError
-from ingest.pipeline import CHANGED, CREATED, TRANSLATION, UNCHANGED, VERSION, Pipeline
+from ingest.pipeline import UNCHANGED, Pipeline
+from storage import ChangeKind
 from ingest.readers import ReadFailure, read_again, read_inputs
 
 
@@ -30,9 +31,11 @@ class ReplaySummary:
 
     def line(self) -> str:
         o = self.outcomes
-        documents = sum(o[k] for k in (CREATED, VERSION, TRANSLATION, CHANGED, UNCHANGED))
-        return (f"{documents} documents: {o[CREATED]} new stories, {o[VERSION] + o[TRANSLATION]} new versions "
-                f"({o[TRANSLATION]} translations), {o[CHANGED]} changed, {o[UNCHANGED]} skipped "
+        created, version, translation, changed = (o[k] for k in (ChangeKind.CREATED, ChangeKind.VERSION,
+                                                                  ChangeKind.TRANSLATION, ChangeKind.CHANGED))
+        documents = created + version + translation + changed + o[UNCHANGED]
+        return (f"{documents} documents: {created} new stories, {version + translation} new versions "
+                f"({translation} translations), {changed} changed, {o[UNCHANGED]} skipped "
                 f"(already stored), {self.errors} errors in {self.seconds:.1f}s")
 
 
@@ -72,7 +75,7 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
             fail(raw.origin, raw.error)
         else:
             try:
-                summary.outcomes[pipeline.ingest(raw).kind] += 1
+                summary.outcomes[pipeline.ingest(raw).label] += 1
             except IngestError as exc:
                 fail(origin, exc)
         on_progress(size)

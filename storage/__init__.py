@@ -1,5 +1,25 @@
-"""newsdedup storage: the SQLite schema and every query. Nothing else writes SQL."""
+"""newsdedup storage: the schema, its migrations and every query. Nothing else writes SQL.
 
+Callers use the front (`Store` for writers, `FeedReader` for the feeds), the records of
+`storage.model`, and the errors of `storage.errors`; no module outside this package imports
+`sqlite3` or `sqlite_utils`.
+"""
+
+from storage.errors import (
+    AlreadyStored,
+    SchemaMismatch,
+    StorageCorrupt,
+    StorageError,
+    StorageFull,
+    StorageLocked,
+    StorageReadOnly,
+    StorageUnavailable,
+)
+from storage.model import ChangeKind, FetchState, NewDocument, Source, StoredDocument, StoredSignature
 from storage.store import Store
 
-__all__ = ["Store"]
+__all__ = [
+    "AlreadyStored", "ChangeKind", "FetchState", "NewDocument", "SchemaMismatch", "Source", "StorageCorrupt",
+    "StorageError", "StorageFull", "StorageLocked", "StorageReadOnly", "StorageUnavailable", "Store",
+    "StoredDocument", "StoredSignature",
+]

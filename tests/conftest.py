@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ingest.cli import main
+from newsdedup.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -45,5 +45,5 @@ def run_cli(*args: str) -> Result:
 
 def run_process(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     """The CLI as a separate process (for signals and real exit codes)."""
-    return subprocess.run([sys.executable, "-m", "ingest", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "newsdedup", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, **kwargs)  # type: ignore[call-overload]

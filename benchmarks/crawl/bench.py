@@ -72,7 +72,7 @@ def env(**settings: object) -> dict[str, str]:
 def crawl_cpu(db: Path, environment: dict[str, str], timeout: float) -> tuple[float, float, str]:
     before = os.times()
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "ingest", "crawl", "--db", str(db)], env=environment, cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "newsdedup", "crawl", "--db", str(db)], env=environment, cwd=ROOT,
                          capture_output=True, text=True, timeout=timeout)
     wall = time.monotonic() - started
     after = os.times()
@@ -89,7 +89,7 @@ def throughput(articles: int, concurrency: int) -> dict[str, float]:
             _, base_cpu, _ = crawl_cpu(Path(tmp) / "empty.db", env(**settings), 120)
             db = Path(tmp) / "crawl.db"
             store = Store(str(db))
-            store.add_source(url + "/sitemap.xml", interval_seconds=900)
+            store.sources.add(url + "/sitemap.xml", interval_seconds=900)
             store.close()
             wall, cpu, out = crawl_cpu(db, env(**settings), 1800)
             stored = Store(str(db)).counts()
@@ -120,12 +120,12 @@ def idle(sources: int, interval: int, seconds: float) -> dict[str, float]:
             db = Path(tmp) / "idle.db"
             store = Store(str(db))
             for i in range(sources):
-                store.add_source(f"{url}/feed/{i}.xml", interval_seconds=interval)
+                store.sources.add(f"{url}/feed/{i}.xml", interval_seconds=interval)
             store.close()
             port = free_port()
             started = time.monotonic()
             daemon = subprocess.Popen(
-                [sys.executable, "-m", "ingest", "serve", "--db", str(db), "--port", str(port)], cwd=ROOT,
+                [sys.executable, "-m", "newsdedup", "serve", "--db", str(db), "--port", str(port)], cwd=ROOT,
                 env=env(allow_private_addresses=1, per_host_delay=0, per_host_concurrency=8,
                         adaptive_intervals=0), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             probe = Store(str(db))

@@ -114,11 +114,11 @@ def main() -> None:
         with args.corpus.open(encoding="utf-8") as src:
             corpus.write_text("".join(line for _, line in zip(range(args.docs), src, strict=False)), encoding="utf-8")
         db = tmp / "bench.db"
-        subprocess.run([sys.executable, "-m", "ingest", "replay", str(corpus), "--db", str(db), "-q"], check=True,
+        subprocess.run([sys.executable, "-m", "newsdedup", "replay", str(corpus), "--db", str(db), "-q"], check=True,
                        cwd=ROOT, env={**os.environ, "NEWSDEDUP_CONFIG": str(tmp / "none.toml")})
 
         port = free_port()
-        server_code = ("import sys; from feeds.server import build_server; from ingest.config import Settings; "
+        server_code = ("import sys; from feeds.server import build_server; from newsdedup.config import Settings; "
                        f"build_server({str(db)!r}, Settings(port={port}), log_level='warning').run()")
         procs.append(subprocess.Popen([sys.executable, "-c", server_code], cwd=ROOT))
         feed_url = f"http://127.0.0.1:{port}/feed.atom"

@@ -6,20 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import Settings
+from newsdedup.config import Settings
 from tests.conftest import run_cli
 
 
 def test_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "newsdedup.toml"
     config.write_text('db = "from-file.db"\nport = 9000\nwindow_days = 3\nallow_private_addresses = true\n')
-    assert Settings.load(str(config)).db == "from-file.db"
+    assert Settings.load(str(config)).storage.db == "from-file.db"
     monkeypatch.setenv("NEWSDEDUP_PORT", "9100")
     monkeypatch.setenv("NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES", "0")
     settings = Settings.load(str(config), port=9200)
-    assert (settings.db, settings.port, settings.window_days, settings.allow_private_addresses) == (
+    assert (settings.storage.db, settings.feeds.port, settings.matching.window_days,
+            settings.fetch.allow_private_addresses) == (
         "from-file.db", 9200, 3.0, False)
-    assert Settings.load(str(config)).port == 9100
+    assert Settings.load(str(config)).feeds.port == 9100
 
 
 def test_unknown_or_malformed_settings_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import Settings
+from newsdedup.config import Settings
 from ingest.crawl import Crawler
 from ingest.fetch import FetchSettings
 from ingest.pipeline import Pipeline
@@ -21,9 +21,9 @@ def crawl(db_path: Path, fetch_settings: FetchSettings, urls: list[str]) -> list
     store = Store(str(db_path))
     settings = Settings(db=str(db_path), allow_private_addresses=True)
     for url in urls:
-        store.add_source(url, interval_seconds=60)
-    runs = asyncio.run(Crawler(store, Pipeline(store, settings), settings, fetch_settings).run_sources(
-        store.sources(enabled_only=True)))
+        store.sources.add(url, interval_seconds=60)
+    runs = asyncio.run(Crawler(store, Pipeline(store, settings.matching), settings.crawl, fetch_settings).run_sources(
+        store.sources.all(enabled_only=True)))
     store.close()
     return runs
 
@@ -91,14 +91,14 @@ def test_a_listing_longer_than_the_per_run_cap_is_finished_by_the_next_runs(news
                                                                            fast_settings: FetchSettings) -> None:
     store = Store(str(db_path))
     settings = Settings(db=str(db_path), allow_private_addresses=True, max_articles_per_run=2)
-    store.add_source(news_site.url + "/feed.xml", interval_seconds=60)
-    crawler = Crawler(store, Pipeline(store, settings), settings, fast_settings)
+    store.sources.add(news_site.url + "/feed.xml", interval_seconds=60)
+    crawler = Crawler(store, Pipeline(store, settings.matching), settings.crawl, fast_settings)
     stored = []
     for _ in range(3):
-        runs = asyncio.run(crawler.run_sources(store.sources(enabled_only=True)))
+        runs = asyncio.run(crawler.run_sources(store.sources.all(enabled_only=True)))
         stored.append(sum(runs[0].outcomes.values()))
     assert stored == [2, 2, 1]
-    assert store.counts()["documents"] == 5
+    assert store.documents.counts().documents == 5
     store.close()
 
 

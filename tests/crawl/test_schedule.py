@@ -10,7 +10,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from ingest import metrics
-from ingest.config import Settings
+from newsdedup.config import Settings
 from ingest.crawl import Crawler, SourceRun
 from ingest.fetch import Fetcher, FetchSettings
 from ingest.pipeline import Pipeline
@@ -22,8 +22,8 @@ from tests.site.server import NewsSite
 def run_once(db_path: Path, settings: Settings, fetch_settings: FetchSettings, url: str,
              interval: int = 600) -> SourceRun:
     store = Store(str(db_path))
-    source = store.add_source(url, interval_seconds=interval)
-    runs = asyncio.run(Crawler(store, Pipeline(store, settings), settings, fetch_settings).run_sources([source]))
+    source = store.sources.add(url, interval_seconds=interval)
+    runs = asyncio.run(Crawler(store, Pipeline(store, settings.matching), settings.crawl, fetch_settings).run_sources([source]))
     store.close()
     return runs[0]
 
@@ -44,7 +44,7 @@ def test_busy_sources_are_polled_more_often_and_quiet_ones_less_within_bounds(
     # Changing the configured interval starts over from it.
     run_once(db_path, settings, fast_settings, news_site.url + "/feed.xml", interval=900)
     assert stored_source(db_path)[:2] == (900, 1000)
-    fixed = dataclasses.replace(settings, adaptive_intervals=False)
+    fixed = settings.replace(adaptive_intervals=False)
     assert run_once(db_path, fixed, fast_settings, news_site.url + "/feed.xml", interval=900).interval == 900
 
 
@@ -91,13 +91,13 @@ def test_a_run_stopped_mid_way_records_nothing_and_the_next_run_fetches_only_the
     slow = dataclasses.replace(fast_settings, per_host_delay=0.3)
     with NewsSite() as site:
         store = Store(str(db_path))
-        source = store.add_source(site.url + "/feed.xml", interval_seconds=600)
-        crawler = Crawler(store, Pipeline(store, settings), settings, slow)
+        source = store.sources.add(site.url + "/feed.xml", interval_seconds=600)
+        crawler = Crawler(store, Pipeline(store, settings.matching), settings.crawl, slow)
 
         async def stop_after_two() -> SourceRun:
             async with Fetcher(slow) as fetcher:
                 task = asyncio.create_task(crawler.run_source(fetcher, source))
-                while store.counts()["documents"] < 2:
+                while store.documents.counts().documents < 2:
                     await asyncio.sleep(0.02)
                 crawler.stop()
                 return await task
@@ -105,7 +105,7 @@ def test_a_run_stopped_mid_way_records_nothing_and_the_next_run_fetches_only_the
         run = asyncio.run(stop_after_two())
         assert run.interrupted and 2 <= sum(run.outcomes.values()) < len(content.ARTICLES)
         # The feed's validators are not saved: the next run reads it again (200, not 304) ...
-        assert store.fetch_state(site.url + "/feed.xml") is None
+        assert store.sources.fetch_state(site.url + "/feed.xml") is None
         assert stored_source(db_path)[2] is None
         first_hits = {a.path: len(site.state.requests_to(a.path)) for a in content.ARTICLES}
         store.close()

@@ -52,7 +52,7 @@ class DaemonProcess:
         self.log = log
         with log.open("a") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ingest", "serve", "--db", str(db), "--port", str(self.port)],
+                [sys.executable, "-m", "newsdedup", "serve", "--db", str(db), "--port", str(self.port)],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     @property
@@ -113,7 +113,7 @@ def assert_stored_once(db: Path) -> None:
 
 def add_feed(db: Path, site: NewsSite, interval: int = 600) -> None:
     store = Store(str(db))
-    store.add_source(site.url + "/feed.xml", interval_seconds=interval)
+    store.sources.add(site.url + "/feed.xml", interval_seconds=interval)
     store.close()
 
 

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from feeds.server import create_app
-from ingest.config import Settings
+from feeds.settings import FeedSettings
+from ingest.matching import change_kind
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
-from storage.store import NewDocument, Store
+from newsdedup.config import Settings
+from storage import NewDocument, Store
 from tests.site.server import AppServer
 
 
-@dataclass
-class FeedConfig:
-    """The settings the feeds read, for tests that need other values than the defaults."""
-
-    feed_page_size: int = 50
-    feed_stories: int = 50
-    feed_max_age: int = 60
-    websub_hub: str = ""
-    websub_poll_seconds: float = 5.0
-    base_url: str = ""
+def FeedConfig(**flat: object) -> FeedSettings:  # noqa: N802 (reads like the settings it makes)
+    """The feed settings for flat setting names (feed_page_size=5), as a TOML file would give them."""
+    return Settings(**flat).feeds
 
 
 class Corpus:
@@ -41,7 +35,7 @@ class Corpus:
              authors: list[str] | None = None, published: str | None = None) -> NewDocument:
         self._hash += 1
         return NewDocument(key=key, title=title, text=text, lang=lang, url=url, published=published, updated=None,
-                           authors=authors or [], description=None, image=None, content_hash=f"h{self._hash}",
+                           authors=tuple(authors or ()), description=None, image=None, content_hash=f"h{self._hash}",
                            source_id=source_id, window_time=0.0, lexical=b"\0" * 16, anchor_minhash=b"\0" * 16,
                            anchors=())
 
@@ -49,31 +43,31 @@ class Corpus:
             lang: str = "en", url: str | None = None, source_id: int | None = None,
             authors: list[str] | None = None, published: str | None = None) -> str:
         """Add a document to `story` (a new story when None); returns its story id."""
+        new = self._new(key, title, text, lang, url, source_id, authors, published)
         with self.store.transaction():
-            _, story_id, _ = self.store.add_document(
-                self._new(key, title, text, lang, url, source_id, authors, published), story, f"s-{key}")
+            languages = self.store.documents.story_languages(story) if story else set()
+            story_id = story or f"s-{key}"
+            self.store.documents.add(new, story_id, change_kind(story, lang, languages))
         return story_id
 
     def change(self, key: str, *, title: str, text: str, url: str | None = None, lang: str | None = None) -> None:
         """A new text for an existing document (an edit at the source), its URL and language kept unless given."""
-        found = self.store.find_document(key)
+        found = self.store.documents.find(key)
         assert found is not None
-        row = self.store.conn.execute("SELECT url, lang, source_id FROM documents WHERE id = ?",
-                                      (found["id"],)).fetchone()
+        row = self.store.conn.one("SELECT url, lang, source_id FROM documents WHERE id = ?", (found.id,))
         new = self._new(key, title, text, lang or row[1], url or row[0], row[2])
         with self.store.transaction():
-            self.store.change_document(found["id"], found["story_id"], new, found["revision"] + 1, ())
+            self.store.documents.change(found.id, found.story_id, new, found.revision + 1, ())
 
     def changes(self) -> list[tuple[int, str, int, str]]:
-        return [tuple(r) for r in self.store.conn.execute(  # type: ignore[misc]
-            "SELECT seq, story_id, document_id, kind FROM changes ORDER BY seq")]
+        return [tuple(r) for r in self.store.conn.all("SELECT seq, story_id, document_id, kind FROM changes ORDER BY seq")]
 
 
 def replay(db: Path, *paths: Path) -> None:
     """What `newsdedup replay PATH... --db DB` does, in-process: the real pipeline."""
     store = Store(str(db))
     try:
-        pipeline = Pipeline(store, Settings(db=str(db)))
+        pipeline = Pipeline(store, Settings(db=str(db)).matching)
         for item in read_inputs([str(p) for p in paths], max_bytes=10_000_000):
             assert isinstance(item, RawDocument), item
             pipeline.ingest(item)
@@ -89,5 +83,5 @@ def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
 class FeedServer(AppServer):
     """The feed server (feeds.server.create_app) for the database at `db_path`."""
 
-    def __init__(self, db_path: Path, settings: object | None = None) -> None:
+    def __init__(self, db_path: Path, settings: FeedSettings | None = None) -> None:
         super().__init__(create_app(str(db_path), settings))

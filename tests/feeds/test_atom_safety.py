@@ -17,7 +17,7 @@ from feeds import render, views
 from feeds.atom import render_atom
 from feeds.settings import FeedSettings
 from feeds.xmltext import xml_safe
-from storage.feeds import DocumentRow, FeedReader, RevisionRow, connect
+from storage.reader import DocumentRow, FeedReader, RevisionRow, connect
 from tests.feeds.support import Corpus
 
 any_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=300)

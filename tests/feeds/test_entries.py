@@ -103,16 +103,16 @@ def test_language_and_source_feeds(corpus: Corpus) -> None:
 
 
 def test_a_known_source_is_named_and_an_unknown_one_is_not_found(corpus: Corpus) -> None:
-    named = corpus.store.add_source("https://news.example/feed.xml", title="Example News")
-    quiet = corpus.store.add_source("https://quiet.example/feed.xml")
+    named = corpus.store.sources.add("https://news.example/feed.xml", title="Example News", interval_seconds=900)
+    quiet = corpus.store.sources.add("https://quiet.example/feed.xml", interval_seconds=900)
     corpus.add("n1", title="Harvest", text="A good harvest.", url="https://news.example/harvest",
-               source_id=named["id"])
+               source_id=named.id)
     with FeedServer(corpus.path) as server, httpx.Client(base_url=server.url) as client:
-        feed = feedparser.parse(client.get(f"/source/{named['id']}.atom").content)
+        feed = feedparser.parse(client.get(f"/source/{named.id}.atom").content)
         assert feed.feed.title.endswith("from Example News")
         assert feed.entries[0].author == "Example News"
         assert [t.label for t in feed.entries[0].tags if t.term.startswith("source:")] == ["Example News"]
-        quiet_feed = client.get(f"/source/{quiet['id']}.atom")  # known, nothing from it yet
+        quiet_feed = client.get(f"/source/{quiet.id}.atom")  # known, nothing from it yet
         assert quiet_feed.status_code == 200 and not feedparser.parse(quiet_feed.content).entries
         assert client.get("/source/999.atom").status_code == 404
 

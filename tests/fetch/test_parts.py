@@ -128,9 +128,8 @@ def test_address_policy_allowlist() -> None:
 
 
 def test_settings() -> None:
-    from ingest.config import Settings
-    settings = FetchSettings.from_settings(Settings(allow_private_addresses=True, user_agent="x/1 (+u)"),
-                                           retries=0)
+    from newsdedup.config import Settings
+    settings = Settings(allow_private_addresses=True, user_agent="x/1 (+u)", fetch_retries=0).fetch
     assert settings.allow_private_addresses and settings.user_agent == "x/1 (+u)" and settings.retries == 0
     assert settings.robots_token == "x"
     assert FetchSettings().robots_token == "newsdedup"

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import Settings
-from ingest.fingerprint import fingerprint
-from ingest.match import STORY_SAMPLE
+from newsdedup.config import Settings
+from ingest.matching.fingerprint import fingerprint
 from ingest.pipeline import Pipeline
 from storage import Store
 from tests.conftest import run_cli
@@ -161,7 +160,7 @@ def test_a_5mb_text_is_stored_whole_as_one_story(tmp_path: Path, db_path: Path) 
     assert rows["big"]["lang"] == "en"
     store = Store(str(db_path))
     try:
-        stored = store.conn.execute("SELECT length(text) FROM documents WHERE key = 'big'").fetchone()[0]
+        stored = store.conn.one("SELECT length(text) FROM documents WHERE key = 'big'")[0]
     finally:
         store.close()
     assert stored == len(big)
@@ -188,13 +187,13 @@ def test_300_copies_are_one_story_and_matching_work_stays_bounded(tmp_path: Path
     settings = Settings(db=str(db_path))
     store = Store(str(db_path))
     try:
-        pipeline = Pipeline(store, settings)
+        pipeline = Pipeline(store, settings.matching)
         assert len(pipeline.index) == 300
         assert len(pipeline.index.story_members[story_id]) == 300
-        fp = fingerprint("", f"{text} Update 300.", "en", settings)
+        fp = fingerprint("", f"{text} Update 300.", "en", settings.matching)
         decision = pipeline.index.decide(fp, "en")
         assert decision.story_id == story_id
-        assert 0 < len(decision.links) <= STORY_SAMPLE
+        assert 0 < len(decision.links) <= settings.matching.story_sample
     finally:
         store.close()
     # Replaying the same copies again changes nothing.

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.config import Settings
-from ingest.fingerprint import anchor_tokens, fingerprint, minhash_from_bytes, signature_bytes
+from ingest.matching import MatchSettings
+from ingest.matching.fingerprint import anchor_tokens, fingerprint, minhash_from_bytes, signature_bytes
 
-S = Settings()
+S = MatchSettings()
 
 
 def test_names_fold_to_ascii_and_inflections_meet() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ingest.config import Settings
+from newsdedup.config import Settings
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
 from storage import Store
@@ -19,11 +19,11 @@ def seed(seeds_dir: Path, prefix: str) -> RawDocument:
 def test_a_restart_loads_the_index_from_stored_signatures(db_path: Path, seeds_dir: Path) -> None:
     settings = Settings(db=str(db_path))
     store = Store(str(db_path))
-    first = Pipeline(store, settings).ingest(seed(seeds_dir, "000"))
+    first = Pipeline(store, settings.matching).ingest(seed(seeds_dir, "000"))
     store.close()
 
     store = Store(str(db_path))
-    restarted = Pipeline(store, settings)
+    restarted = Pipeline(store, settings.matching)
     assert len(restarted.index) == 1 and restarted.index.total_documents == 1
     translation = restarted.ingest(seed(seeds_dir, "001"))
     assert (translation.kind, translation.story_id) == ("translation", first.story_id)
@@ -34,13 +34,13 @@ def test_documents_older_than_the_window_leave_the_index_but_not_the_database(db
     now = [time.time()]
     settings = Settings(db=str(db_path), window_days=1.0)
     store = Store(str(db_path))
-    pipeline = Pipeline(store, settings, clock=lambda: now[0])
+    pipeline = Pipeline(store, settings.matching, clock=lambda: now[0])
     original = pipeline.ingest(seed(seeds_dir, "000"))
     now[0] += 3 * 86400  # three days later the English original is out of the window
-    pipeline.index.evict_before(now[0] - settings.window_days * 86400)
+    pipeline.index.evict_before(now[0] - settings.matching.window_days * 86400)
     assert len(pipeline.index) == 0
     late = pipeline.ingest(seed(seeds_dir, "001"))
     assert late.kind == "created" and late.story_id != original.story_id
-    assert store.counts()["documents"] == 2
+    assert store.documents.counts().documents == 2
     # and a restart at that time does not load the expired document either
-    assert len(Pipeline(store, settings, clock=lambda: now[0]).index) == 1
+    assert len(Pipeline(store, settings.matching, clock=lambda: now[0]).index) == 1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.months import month_token
+from ingest.matching.months import month_token
 
 
 @pytest.mark.parametrize(("word", "lang", "token"), [
@@ -24,10 +24,10 @@ def test_words_that_only_look_like_months_are_not(word: str, lang: str) -> None:
 
 
 def test_months_written_as_numbers_meet_month_names() -> None:
-    from ingest.config import Settings
-    from ingest.fingerprint import anchor_tokens
+    from ingest.matching import MatchSettings
+    from ingest.matching.fingerprint import anchor_tokens
 
-    en = set(anchor_tokens("Pfizer said on December 11, 2021 that", "en", Settings()))
+    en = set(anchor_tokens("Pfizer said on December 11, 2021 that", "en", MatchSettings()))
     for text, lang in [("辉瑞公司2021年12月11日表示", "zh"), ("ファイザーは2021年12月11日に", "ja"),
                        ("Ngày 11 tháng 12 năm 2021, Pfizer cho biết", "vi")]:
-        assert {"m12", "11", "2021"} <= set(anchor_tokens(text, lang, Settings())) & en | {"11", "2021"}
+        assert {"m12", "11", "2021"} <= set(anchor_tokens(text, lang, MatchSettings())) & en | {"11", "2021"}

@@ -37,7 +37,7 @@ def test_kill_halfway_then_rerun_stores_everything_exactly_once(tmp_path: Path) 
     data, db = tmp_path / "corpus.jsonl", tmp_path / "kill.db"
     total = 1500
     corpus(data, total)
-    proc = subprocess.Popen([sys.executable, "-m", "ingest", "replay", str(data), "--db", str(db)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "newsdedup", "replay", str(data), "--db", str(db)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while count(db, "SELECT count(*) FROM documents") < total // 4 and time.monotonic() < deadline:
@@ -47,7 +47,7 @@ def test_kill_halfway_then_rerun_stores_everything_exactly_once(tmp_path: Path) 
     stored = count(db, "SELECT count(*) FROM documents")
     assert 0 < stored < total, "the replay must be killed halfway for this test to mean anything"
 
-    rerun = subprocess.run([sys.executable, "-m", "ingest", "replay", str(data), "--db", str(db)], cwd=ROOT,
+    rerun = subprocess.run([sys.executable, "-m", "newsdedup", "replay", str(data), "--db", str(db)], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{stored} skipped" in rerun.stdout

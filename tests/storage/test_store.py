@@ -1,19 +1,33 @@
-"""The store: WAL mode, atomic documents, a schema you can query yourself."""
+"""The store: WAL mode, atomic documents, a schema you can query yourself, numbered migrations."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from storage.store import NewDocument, Store
+from ingest.matching import change_kind
+from storage import AlreadyStored, NewDocument, SchemaMismatch, Store
+from storage.migrations import SCHEMA_VERSION
+from tests.conftest import run_cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def new_doc(key: str, content_hash: str = "h1", lang: str = "en") -> NewDocument:
     return NewDocument(key=key, title="Title", text="Text.", lang=lang, url=None, published=None, updated=None,
-                       authors=[], description=None, image=None, content_hash=content_hash, source_id=None,
+                       authors=(), description=None, image=None, content_hash=content_hash, source_id=None,
                        window_time=0.0, lexical=b"\0" * 16, anchor_minhash=b"\0" * 16, anchors=("eu", "2025"))
+
+
+def add(store: Store, doc: NewDocument, story: str | None, new_story: str) -> tuple[int, str, str]:
+    """What the pipeline does: matching names the change kind, storage records it."""
+    languages = store.documents.story_languages(story) if story else set()
+    kind = change_kind(story, doc.lang, languages)
+    story_id = story or new_story
+    return store.documents.add(doc, story_id, kind), story_id, kind
 
 
 def test_database_uses_wal_and_has_the_documented_tables(db_path: Path) -> None:
@@ -27,23 +41,72 @@ def test_database_uses_wal_and_has_the_documented_tables(db_path: Path) -> None:
 def test_a_document_its_story_and_its_change_commit_together(db_path: Path) -> None:
     store = Store(str(db_path))
     with store.transaction():
-        doc_id, story_id, kind = store.add_document(new_doc("a"), None, "s-a")
+        doc_id, story_id, kind = add(store, new_doc("a"), None, "s-a")
     assert (story_id, kind) == ("s-a", "created")
     with store.transaction():
-        assert store.add_document(new_doc("b", "h2", "vi"), "s-a", "s-b")[2] == "translation"
+        assert add(store, new_doc("b", "h2", "vi"), "s-a", "s-b")[2] == "translation"
     with store.transaction():
-        assert store.add_document(new_doc("c", "h3"), "s-a", "s-c")[2] == "version"
+        assert add(store, new_doc("c", "h3"), "s-a", "s-c")[2] == "version"
     with pytest.raises(RuntimeError), store.transaction():
-        store.add_document(new_doc("d", "h4"), None, "s-d")
+        add(store, new_doc("d", "h4"), None, "s-d")
         raise RuntimeError("crash between the writes")
-    assert store.counts() == {"documents": 3, "stories": 1, "changes": 3, "errors": 0}
-    assert store.anchor_document_frequencies() == ({"eu": 3, "2025": 3}, 3)
+    assert asdict(store.documents.counts()) == {"documents": 3, "stories": 1, "changes": 3, "errors": 0}
+    assert store.documents.anchor_document_frequencies() == ({"eu": 3, "2025": 3}, 3)
+    kinds = [r[0] for r in store.conn.all("SELECT kind FROM changes ORDER BY seq")]
+    assert kinds == ["created", "translation", "version"]
 
 
 def test_a_key_is_stored_once(db_path: Path) -> None:
     store = Store(str(db_path))
     with store.transaction():
-        store.add_document(new_doc("a"), None, "s-a")
-    with pytest.raises(sqlite3.IntegrityError), store.transaction():
-        store.add_document(new_doc("a", "other"), None, "s-x")
-    assert store.counts()["documents"] == 1
+        add(store, new_doc("a"), None, "s-a")
+    with pytest.raises(AlreadyStored), store.transaction():
+        add(store, new_doc("a", "other"), None, "s-x")
+    assert store.documents.counts().documents == 1
+
+
+def test_a_database_of_the_previous_release_is_migrated(db_path: Path) -> None:
+    # Made by the release before numbered migrations (schema_version 1, commit 9f08416): a
+    # replay of the seeds, dumped with `sqlite3 .dump`.
+    old = sqlite3.connect(db_path)
+    old.executescript((FIXTURES / "release-1.sql").read_text(encoding="utf-8"))
+    old.close()
+    store = Store(str(db_path))
+    assert store.meta("schema_version") == str(SCHEMA_VERSION)
+    assert store.documents.counts().documents == 5
+    store.close()
+    result = run_cli("clusters", "--db", str(db_path))
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 5
+
+
+def test_a_database_without_the_newer_columns_gets_them(db_path: Path) -> None:
+    old = sqlite3.connect(db_path)
+    old.executescript((FIXTURES / "release-1.sql").read_text(encoding="utf-8"))
+    old.executescript("ALTER TABLE sources DROP COLUMN poll_interval; ALTER TABLE revisions DROP COLUMN meta_kept;")
+    old.close()
+    Store(str(db_path)).close()
+    columns = {r[1] for r in sqlite3.connect(db_path).execute("PRAGMA table_info(sources)")}
+    assert "poll_interval" in columns
+
+
+def test_a_database_from_a_newer_release_is_refused(db_path: Path, seeds_dir: Path) -> None:
+    assert run_cli("replay", str(seeds_dir), "--db", str(db_path)).exit_code == 0
+    newer = sqlite3.connect(db_path)
+    newer.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 5),))
+    newer.commit()
+    newer.close()
+    with pytest.raises(SchemaMismatch, match=f"version {SCHEMA_VERSION + 5}.*up to {SCHEMA_VERSION}"):
+        Store(str(db_path))
+    for command in (["replay", str(seeds_dir)], ["clusters"], ["feed"], ["sources", "list"]):
+        result = run_cli(*command, "--db", str(db_path))
+        assert result.exit_code == 1, (command, result.output)
+        assert "newer newsdedup" in result.output and "Traceback" not in result.output
+
+
+def test_a_file_that_is_not_a_newsdedup_database_is_refused(db_path: Path) -> None:
+    other = sqlite3.connect(db_path)
+    other.execute("CREATE TABLE notes (text TEXT)")
+    other.commit()
+    other.close()
+    with pytest.raises(SchemaMismatch, match="not a newsdedup database"):
+        Store(str(db_path))

@@ -4,15 +4,16 @@ The feeds are views over the append-only `changes` table. Everything here reads 
 snapshot (`FeedReader.snapshot()`), so a page rendered while the pipeline writes shows the
 database as of one sequence number, never half of a document's transaction.
 
-Only the existing indexes are needed: `changes` by rowid (seq) and by (story_id, seq), and
-the primary keys of `documents` and `revisions`. Per-language and per-source feeds walk the
-change log backwards until they have enough stories, which is cheap for busy languages and
-sources; indexes on documents(lang) and documents(source_id) would speed up rare ones.
+The queries use `changes` by rowid (seq) and by (story_id, seq), and the primary keys of
+`documents` and `revisions`. Per-language and per-source feeds walk the change log backwards
+until they have enough stories: cheap for busy languages and sources, a longer walk for rare
+ones.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,13 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from storage.connection import Connection, translate
+from storage.errors import StorageError, StorageUnavailable
+from storage.migrations import check_readable
+from storage.model import ChangeKind, ClusterRow
+
 
 @dataclass(frozen=True)
 class ChangeRow:
     seq: int
     story_id: str
     document_id: int
-    kind: str          # created / version / translation / changed
+    kind: ChangeKind
     at: str
 
 
@@ -73,26 +79,55 @@ class SourceRow:
     url: str | None
 
 
-def connect(path: str) -> sqlite3.Connection:
+def connect(path: str) -> Connection:
     """A read connection to an existing database; never creates one, never writes.
 
-    Opened read-write at the file level (so SQLite can map the WAL index even when the writer
-    has closed) but with query_only on, so no statement through it can change anything.
+    Opened read-write at the file level where the file allows it (so SQLite can map the WAL
+    index even when the writer has closed) but with query_only on, so no statement through it
+    can change anything; a file the user may not write is opened read-only. A database made by
+    a newer newsdedup is refused.
     """
     if not Path(path).is_file():
-        raise sqlite3.OperationalError(f"no database at {path!r}")
-    conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=rw", uri=True, timeout=5,
-                           isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA query_only=ON")
+        raise StorageUnavailable(f"there is no database {path!r} yet: replay or crawl first, or give --db")
+    uri = f"file:{quote(str(Path(path).resolve()))}"
+    writable = os.access(path, os.W_OK) and os.access(Path(path).resolve().parent, os.W_OK)
+    try:
+        raw = sqlite3.connect(f"{uri}?mode={'rw' if writable else 'ro'}", uri=True, timeout=5,
+                              isolation_level=None, check_same_thread=False)
+        raw.execute("PRAGMA query_only=ON")
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from None
     # Text another tool wrote need not be UTF-8; a feed must still render (the bad bytes become U+FFFD).
-    conn.text_factory = lambda data: data.decode("utf-8", "replace")
+    raw.text_factory = lambda data: data.decode("utf-8", "replace")
+    conn = Connection(raw, path)
+    try:
+        check_readable(conn)
+    except StorageError:
+        raw.close()
+        if writable:
+            raise
+        # A read-only WAL database whose -shm file cannot be made: read it as an immutable file.
+        raw = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+        raw.text_factory = lambda data: data.decode("utf-8", "replace")
+        conn = Connection(raw, path)
+        check_readable(conn)
     return conn
+
+
+@contextmanager
+def open_reader(path: str) -> Iterator[FeedReader]:
+    """A reader of an existing database for one command; closed when the block ends."""
+    reader = FeedReader(connect(path))
+    try:
+        yield reader
+    finally:
+        reader.close()
 
 
 class FeedReader:
     """The feed queries over one connection. Use one reader per thread."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def close(self) -> None:
@@ -113,16 +148,16 @@ class FeedReader:
 
     def head_seq(self) -> int:
         """The newest change's sequence number, 0 before the first change."""
-        row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()
+        row = self.conn.one("SELECT max(seq) FROM changes")
         return int(row[0] or 0)
 
     def changes_between(self, first_seq: int, last_seq: int) -> list[ChangeRow]:
         """The change log from `first_seq` to `last_seq` inclusive, oldest first (a rowid range)."""
-        rows = self.conn.execute(
+        rows = self.conn.all(
             "SELECT seq, story_id, document_id, kind, at FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq",
             (first_seq, last_seq),
         )
-        return [ChangeRow(*r) for r in rows]
+        return [ChangeRow(r[0], r[1], r[2], ChangeKind(r[3]), r[4]) for r in rows]
 
     def recent_story_heads(self, limit: int, *, lang: str | None = None,
                            source_id: int | None = None) -> list[tuple[str, int]]:
@@ -143,15 +178,16 @@ class FeedReader:
         else:
             sql, params = "SELECT seq, story_id FROM changes ORDER BY seq DESC", ()
         heads: dict[str, int] = {}
-        cursor = self.conn.execute(sql, params)
-        try:
-            for seq, story_id in cursor:
-                if story_id not in heads:
-                    heads[story_id] = seq
-                    if len(heads) >= limit:
-                        break
-        finally:
-            cursor.close()
+        with self.conn.errors():
+            cursor = self.conn.raw.execute(sql, params)
+            try:
+                for seq, story_id in cursor:
+                    if story_id not in heads:
+                        heads[story_id] = seq
+                        if len(heads) >= limit:
+                            break
+            finally:
+                cursor.close()
         return list(heads.items())
 
     def story_changes(self, story_ids: list[str], up_to_seq: int) -> list[ChangeRow]:
@@ -159,18 +195,18 @@ class FeedReader:
         if not story_ids:
             return []
         marks = ",".join("?" * len(story_ids))
-        rows = self.conn.execute(
+        rows = self.conn.all(
             f"SELECT seq, story_id, document_id, kind, at FROM changes WHERE story_id IN ({marks}) AND seq <= ? "
             "ORDER BY seq",
             (*story_ids, up_to_seq),
         )
-        return [ChangeRow(*r) for r in rows]
+        return [ChangeRow(r[0], r[1], r[2], ChangeKind(r[3]), r[4]) for r in rows]
 
     def stories(self, story_ids: list[str]) -> dict[str, StoryRow]:
         if not story_ids:
             return {}
         marks = ",".join("?" * len(story_ids))
-        rows = self.conn.execute(
+        rows = self.conn.all(
             f"SELECT id, representative_id, first_seen FROM stories WHERE id IN ({marks})", story_ids
         )
         return {r[0]: StoryRow(*r) for r in rows}
@@ -179,7 +215,7 @@ class FeedReader:
         if not document_ids:
             return {}
         marks = ",".join("?" * len(document_ids))
-        rows = self.conn.execute(
+        rows = self.conn.all(
             "SELECT id, key, story_id, url, lang, published, authors, description, source_id "
             f"FROM documents WHERE id IN ({marks})",
             document_ids,
@@ -192,7 +228,7 @@ class FeedReader:
             return {}
         values = ",".join("(?,?)" for _ in wanted)
         params = [x for pair in wanted for x in pair]
-        rows = self.conn.execute(
+        rows = self.conn.all(
             "SELECT document_id, revision, title, text, url, lang, published, authors, description, meta_kept "
             "FROM revisions "
             f"WHERE (document_id, revision) IN (VALUES {values})",
@@ -202,51 +238,49 @@ class FeedReader:
 
     def document(self, document_id: int) -> tuple[DocumentRow, RevisionRow] | None:
         """A stored document with its latest text."""
-        row = self.conn.execute(
+        if not -(2**63) <= document_id < 2**63:  # beyond SQLite's integers: no such document
+            return None
+        row = self.conn.one(
             "SELECT id, key, story_id, url, lang, published, authors, description, source_id, revision, title, text "
             "FROM documents WHERE id = ?",
             (document_id,),
-        ).fetchone()
+        )
         if row is None:
             return None
         return _document(row[:9]), RevisionRow(row[0], row[9], row[10], row[11])
 
+    def clusters(self) -> Iterator[ClusterRow]:
+        """One row per document: its key, story, language and title, in ingest order."""
+        for key, story, lang, title in self.conn.rows("SELECT key, story_id, lang, title FROM documents ORDER BY id"):
+            yield ClusterRow(key, story, lang, title)
+
     def languages(self) -> list[tuple[str, int]]:
         """Languages with their number of documents, most documents first."""
-        rows = self.conn.execute("SELECT lang, count(*) FROM documents GROUP BY lang ORDER BY 2 DESC, 1")
+        rows = self.conn.all("SELECT lang, count(*) FROM documents GROUP BY lang ORDER BY 2 DESC, 1")
         return [(r[0], r[1]) for r in rows]
 
-    def has_sources_table(self) -> bool:
-        # The crawler adds `sources`; until then a source is only a documents.source_id. Not cached:
-        # the table can appear while the server runs.
-        row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sources'")
-        return row.fetchone() is not None
-
     def source_known(self, source_id: int) -> bool:
-        if self.has_sources_table():
-            if self.conn.execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone():
-                return True
-        return self.conn.execute("SELECT 1 FROM documents WHERE source_id = ? LIMIT 1", (source_id,)).fetchone() \
-            is not None
+        if not -(2**63) <= source_id < 2**63:  # beyond SQLite's integers: no such source
+            return False
+        if self.conn.one("SELECT 1 FROM sources WHERE id = ?", (source_id,)):
+            return True
+        return self.conn.one("SELECT 1 FROM documents WHERE source_id = ? LIMIT 1", (source_id,)) is not None
 
     def sources(self, source_ids: list[int]) -> dict[int, SourceRow]:
-        """Title and URL of known sources; empty until the sources table exists."""
-        if not source_ids or not self.has_sources_table():
+        """Title and URL of known sources."""
+        if not source_ids:
             return {}
-        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sources)")}
-        title = "title" if "title" in columns else "NULL"
-        url = "url" if "url" in columns else "NULL"
         marks = ",".join("?" * len(source_ids))
-        rows = self.conn.execute(f"SELECT id, {title}, {url} FROM sources WHERE id IN ({marks})", source_ids)
+        rows = self.conn.all(f"SELECT id, title, url FROM sources WHERE id IN ({marks})", source_ids)
         return {r[0]: SourceRow(r[0], _str_or_none(r[1]), _str_or_none(r[2])) for r in rows}
 
     def scopes_changed_after(self, seq: int) -> tuple[int, set[str], set[int]]:
         """(newest seq, languages, source ids) touched by changes after `seq`: what to announce."""
-        rows = self.conn.execute(
+        rows = self.conn.all(
             "SELECT c.seq, d.lang, d.source_id FROM changes c CROSS JOIN documents d ON d.id = c.document_id "
             "WHERE c.seq > ? ORDER BY c.seq",
             (seq,),
-        ).fetchall()
+        )
         head = max((r[0] for r in rows), default=seq)
         return head, {r[1] for r in rows}, {r[2] for r in rows if r[2] is not None}
 

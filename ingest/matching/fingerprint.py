@@ -26,8 +26,8 @@ from anyascii import anyascii
 from datasketch import LeanMinHash, MinHash
 from wordfreq import available_languages, zipf_frequency
 
-from ingest.config import Settings
-from ingest.months import month_token, numeric_month
+from ingest.matching.months import month_token, numeric_month
+from ingest.matching.settings import MatchSettings
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -57,6 +57,9 @@ logging.getLogger("wordfreq").setLevel(logging.ERROR)  # "using 'sh' for 'hr'" i
 _THOUSANDS = re.compile(r"^\d{1,3}(?:[.,' \u00a0\u202f\u2009]\d{3})+$")
 _SEPARATORS = re.compile(r"[.,' \u00a0\u202f\u2009]")
 _LATIN = re.compile(r"[A-Za-z]")
+# Chinese and Japanese count large numbers in myriads: 2300万 is 23 million, 1万2000 is 12,000.
+_MYRIADS = re.compile(r"(\d+(?:\.\d+)?)([万萬億亿])(\d{1,4}(?!\d))?")
+_MYRIAD_VALUE = {"万": 10**4, "萬": 10**4, "億": 10**8, "亿": 10**8}
 _MASK64 = (1 << 64) - 1
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 # datasketch 2 names its permutation scheme; stored signatures must be read back with the same one.
@@ -99,7 +102,7 @@ def _minhash(hashes: np.ndarray | list[int], num_perm: int) -> LeanMinHash:
     return LeanMinHash(m)
 
 
-def lexical_minhash(text: str, lang: str, settings: Settings) -> LeanMinHash:
+def lexical_minhash(text: str, lang: str, settings: MatchSettings) -> LeanMinHash:
     normal = normalise(text)
     if lang in CJK_LANGS:
         # Chinese and Japanese do not separate words with spaces; their characters carry
@@ -163,8 +166,20 @@ def _number_token(raw: str) -> str:
     return raw.replace(",", ".")
 
 
-def anchor_tokens(text: str, lang: str, settings: Settings) -> tuple[str, ...]:
+def _spell_out_myriads(text: str) -> str:
+    """2300万 → 23,000,000: so it meets "23 million" and "23 000 000" at their head (23)."""
+    def value(match: re.Match[str]) -> str:
+        number = float(match.group(1)) * _MYRIAD_VALUE[match.group(2)] + int(match.group(3) or 0)
+        return f"{round(number):,}"
+    return _MYRIADS.sub(value, text)
+
+
+def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, ...]:
     """The language-neutral tokens of `text`, distinct, in order of first appearance."""
+    # Full-width digits and letters (２０２１, ＮＨＫ) are the ASCII ones other languages write.
+    text = unicodedata.normalize("NFKC", text)
+    if lang in CJK_LANGS:
+        text = _spell_out_myriads(text)
     seen: dict[str, None] = {}
     caseless_script = lang in CJK_LANGS
     tokens = list(_TOKEN.finditer(text))
@@ -212,7 +227,7 @@ def _token_hash(token: str) -> int:
     return (h ^ (h >> 32)) & 0xFFFFFFFF
 
 
-def fingerprint(title: str, text: str, lang: str, settings: Settings) -> Fingerprint:
+def fingerprint(title: str, text: str, lang: str, settings: MatchSettings) -> Fingerprint:
     body = f"{title}\n{text}" if title and not text.startswith(title) else text
     anchors = anchor_tokens(body, lang, settings)
     return Fingerprint(

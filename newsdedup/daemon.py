@@ -41,11 +41,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from feeds.metrics import REGISTRY
 from feeds.server import build_server
 from ingest import metrics
-from ingest.config import Settings
+
 from ingest.crawl import Crawler
-from ingest.fetch import Fetcher, FetchSettings
+from ingest.fetch import Fetcher
 from ingest.pipeline import Pipeline
-from storage.store import Store
+from newsdedup.config import Settings
+from storage import Source, Store
+from storage.clock import parse_utc
 
 log = logging.getLogger("newsdedup.daemon")
 
@@ -60,9 +62,9 @@ MAX_JITTER_SECONDS = 60.0
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.db)
-        self.pipeline = Pipeline(self.store, settings)
-        self.crawler = Crawler(self.store, self.pipeline, settings)
+        self.store = Store(settings.storage.db)
+        self.pipeline = Pipeline(self.store, settings.matching)
+        self.crawler = Crawler(self.store, self.pipeline, settings.crawl, settings.fetch)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.fetcher: Fetcher | None = None
         self._known: dict[int, int] = {}        # source id -> configured interval, as last synced
@@ -81,17 +83,17 @@ class Daemon:
     async def run(self) -> None:
         """Serve feeds and crawl on schedule until SIGINT/SIGTERM; in-flight documents finish first."""
         self._loop = asyncio.get_running_loop()
-        self._slots = asyncio.Semaphore(max(1, self.settings.max_concurrent_sources))
+        self._slots = asyncio.Semaphore(max(1, self.settings.daemon.max_concurrent_sources))
         metrics.register(REGISTRY)
         self._init_gauges()
-        self._server = build_server(self.settings.db, self.settings)
+        self._server = build_server(self.settings.storage.db, self.settings.feeds)
         self._stop = asyncio.Event()
         previous = self._install_signal_handlers()
         server_thread = threading.Thread(target=self._server.run, name="feed-server", daemon=True)
         server_thread.start()
         try:
             await self._wait_for_server(server_thread)
-            async with Fetcher(FetchSettings.from_settings(self.settings)) as fetcher:
+            async with Fetcher(self.settings.fetch) as fetcher:
                 self.fetcher = fetcher
                 await self.sync_jobs()
                 self.scheduler.add_job(self.sync_jobs, IntervalTrigger(seconds=SOURCE_SYNC_SECONDS),
@@ -113,7 +115,7 @@ class Daemon:
         """Until the feed server listens; an error if it cannot (the port is taken, say)."""
         while not self._server.started:
             if not thread.is_alive():
-                raise RuntimeError(f"the feed server did not start on {self.settings.host}:{self.settings.port}; "
+                raise RuntimeError(f"the feed server did not start on {self.settings.feeds.host}:{self.settings.feeds.port}; "
                                    "is the port in use? (see the log above, or set --port)")
             await asyncio.sleep(0.05)
 
@@ -124,11 +126,11 @@ class Daemon:
         if self.scheduler.running:
             self.scheduler.pause()   # fires no more jobs; shutdown() would cancel the running ones
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settings.shutdown_timeout
+        deadline = loop.time() + self.settings.daemon.shutdown_timeout
         pending = {t for t in self._tasks if not t.done()}
         if pending:
             log.info("shutting down: waiting up to %.0f s for %d source run(s) to finish the document in hand",
-                     self.settings.shutdown_timeout, len(pending))
+                     self.settings.daemon.shutdown_timeout, len(pending))
         while pending and not self._forced and loop.time() < deadline:
             _, pending = await asyncio.wait(pending, timeout=min(0.2, max(0.0, deadline - loop.time())))
         if pending:
@@ -156,13 +158,12 @@ class Daemon:
             log.warning("second signal: cancelling running source runs now")
 
     def _init_gauges(self) -> None:
-        metrics.STORIES.set(self.store.counts()["stories"])
+        metrics.STORIES.set(self.store.documents.counts().stories)
         metrics.QUEUE.labels("due").set(0)
         metrics.QUEUE.labels("running").set(0)
-        for source in self.store.sources():
-            if source["last_success"]:
-                when = datetime.fromisoformat(source["last_success"].replace("Z", "+00:00")).timestamp()
-                metrics.LAST_SUCCESS.labels(str(source["id"])).set(when)
+        for source in self.store.sources.all():
+            if source.last_success:
+                metrics.LAST_SUCCESS.labels(str(source.id)).set(parse_utc(source.last_success).timestamp())
 
     # -- scheduling
 
@@ -171,7 +172,7 @@ class Daemon:
         crawler, so the store's connection is only ever used from one thread)."""
         if self._draining:
             return
-        sources = {s["id"]: s for s in self.store.sources() if s["enabled"]}
+        sources = {s.id: s for s in self.store.sources.all(enabled_only=True)}
         for source_id in list(self._known):
             if source_id not in sources:
                 job = self.scheduler.get_job(f"source-{source_id}")
@@ -184,18 +185,17 @@ class Daemon:
                     pass
                 log.info("unscheduled source %s", source_id)
         for source in sources.values():
-            changed = self._known.get(source["id"]) != source["interval_seconds"]
-            missing = (source["id"] not in self._running_ids
-                       and self.scheduler.get_job(f"source-{source['id']}") is None)
+            changed = self._known.get(source.id) != source.interval_seconds
+            missing = source.id not in self._running_ids and self.scheduler.get_job(f"source-{source.id}") is None
             if changed or missing:
-                self._known[source["id"]] = source["interval_seconds"]
-                if source["id"] not in self._running_ids:
-                    self._schedule(source["id"], self._first_run(source))
-                log.info("scheduled source %s %s every %ss (now %ss)", source["id"], source["url"],
-                         source["interval_seconds"], source["poll_interval"] or source["interval_seconds"])
+                self._known[source.id] = source.interval_seconds
+                if source.id not in self._running_ids:
+                    self._schedule(source.id, self._first_run(source))
+                log.info("scheduled source %s %s every %ss (now %ss)", source.id, source.url,
+                         source.interval_seconds, source.current_interval)
 
-    def _first_run(self, source: dict[str, Any]) -> float:
-        due = source["next_due"] or time.time()
+    def _first_run(self, source: Source) -> float:
+        due = source.next_due or time.time()
         # A little spread even for overdue sources, so a restart does not fire them all at once.
         return max(due, time.time()) + random.uniform(0, STARTUP_SPREAD_SECONDS)
 
@@ -205,11 +205,11 @@ class Daemon:
                                max_instances=1, coalesce=True, misfire_grace_time=None)
 
     def _schedule_next(self, source_id: int) -> None:
-        source = self.store.source(source_id)
-        if source is None or not source["enabled"] or self._draining:
+        source = self.store.sources.get(source_id)
+        if source is None or not source.enabled or self._draining:
             return
-        interval = source["poll_interval"] or source["interval_seconds"]
-        due = source["next_due"] or time.time() + interval
+        interval = source.current_interval
+        due = source.next_due or time.time() + interval
         self._schedule(source_id, due + random.uniform(0, min(interval / 10, MAX_JITTER_SECONDS)))
 
     def _update_queue(self) -> None:
@@ -230,8 +230,8 @@ class Daemon:
             await self._slots.acquire()
             acquired = True
             self._due -= 1
-            source = self.store.source(source_id)
-            if self._draining or self.fetcher is None or source is None or not source["enabled"]:
+            source = self.store.sources.get(source_id)
+            if self._draining or self.fetcher is None or source is None or not source.enabled:
                 return
             self._running_ids.add(source_id)
             self._update_queue()
@@ -241,8 +241,8 @@ class Daemon:
                 raise
             except Exception:  # a bug or a database failure: log it, keep the source on its schedule
                 log.exception("source %s: the run failed", source_id)
-                self.store.record_source_run(source_id, kind=None, next_due=time.time() + source["interval_seconds"],
-                                             error_kind="internal", error="the run failed; see the daemon's log")
+                self.store.sources.record_run(source_id, kind=None, next_due=time.time() + source.interval_seconds,
+                                              error_kind="internal", error="the run failed; see the daemon's log")
                 run = None
             finally:
                 self._running_ids.discard(source_id)

@@ -6,16 +6,34 @@ import json
 import sys
 import time
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from ingest.config import Settings
 from ingest.errors import IngestError
 from ingest.readers import ReadFailure, read_inputs
+from ingest.settings import CrawlSettings
+from newsdedup.config import Settings
+from storage import StorageError, Store
+
+if TYPE_CHECKING:
+    from ingest.pipeline import Pipeline
 
 DB_HELP = "SQLite database file [env NEWSDEDUP_DB; default newsdedup.db in the working directory]"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """Storage failures (disk full, read-only, corrupt, newer schema) end a command with their
+    one-line message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StorageError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="TOML settings file [env NEWSDEDUP_CONFIG; default ./newsdedup.toml if present]")
 @click.version_option(package_name="newsdedup")
@@ -39,9 +57,12 @@ def main(ctx: click.Context, config_file: str | None) -> None:
 
 def _settings(ctx: click.Context, **overrides: object) -> Settings:
     try:
-        return Settings.load(ctx.obj, **overrides)
+        settings = Settings.load(ctx.obj, **overrides)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    for warning in settings.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    return settings
 
 
 @main.command()
@@ -61,7 +82,7 @@ def extract(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
     settings = _settings(ctx)
     results = []
     failed = False
-    for item in read_inputs(list(paths), max_bytes=settings.max_document_bytes):
+    for item in read_inputs(list(paths), max_bytes=settings.reading.max_document_bytes):
         started = time.perf_counter()
         if isinstance(item, ReadFailure):
             result = _failed_result(item.origin, item.error)
@@ -115,17 +136,9 @@ def _db_option(f):  # type: ignore[no-untyped-def]
     return click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)(f)
 
 
-def _open_store(settings: Settings, must_exist: bool = False):  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    from storage import Store
-
-    if must_exist and not Path(settings.db).is_file():
-        raise click.ClickException(f"there is no database {settings.db!r} yet: replay or crawl first, or give --db")
-    try:
-        return Store(settings.db)
-    except Exception as exc:  # sqlite3 errors name the problem; say which file
-        raise click.ClickException(f"cannot open the database {settings.db!r}: {exc}") from None
+def _open_store(settings: Settings, must_exist: bool = False) -> Store:
+    """The database of the settings; a storage error says what is wrong with it."""
+    return Store(settings.storage.db, must_exist=must_exist)
 
 
 @main.command()
@@ -145,23 +158,22 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     from ingest.replay import replay as replay_inputs
 
     settings = _settings(ctx, db=db)
-    store = _open_store(settings)
-    pipeline = _pipeline(store, settings)
-    show_progress = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=max(total_size(list(paths)), 1), label="replaying", file=sys.stderr,
-                           hidden=not show_progress) as bar:
-        summary = replay_inputs(pipeline, list(paths), max_bytes=settings.max_document_bytes, on_error=_report,
-                                on_progress=bar.update, order=settings.replay_order)
+    with _open_store(settings) as store:
+        pipeline = _pipeline(store, settings)
+        show_progress = not quiet and sys.stderr.isatty()
+        with click.progressbar(length=max(total_size(list(paths)), 1), label="replaying", file=sys.stderr,
+                               hidden=not show_progress) as bar:
+            summary = replay_inputs(pipeline, list(paths), max_bytes=settings.reading.max_document_bytes,
+                                    on_error=_report, on_progress=bar.update, order=settings.reading.replay_order)
     click.echo(summary.line())
-    store.close()
     sys.exit(1 if summary.errors else 0)
 
 
-def _pipeline(store, settings: Settings):  # type: ignore[no-untyped-def]
+def _pipeline(store: Store, settings: Settings) -> Pipeline:
     from ingest.pipeline import Pipeline
 
     try:
-        return Pipeline(store, settings)
+        return Pipeline(store, settings.matching)
     except ValueError as exc:  # the database was made with other fingerprint settings
         raise click.ClickException(str(exc)) from None
 
@@ -181,14 +193,17 @@ def clusters(ctx: click.Context, db: str | None, fmt: str) -> None:
     cluster (its story id), lang and title: the predictions format of the dedup benchmark's
     score.py.
     """
+    from dataclasses import asdict
+
+    from storage.reader import open_reader
+
     settings = _settings(ctx, db=db)
-    store = _open_store(settings, must_exist=True)
-    for row in store.clusters():
-        if fmt == "jsonl":
-            click.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            click.echo(f"{row['cluster']}  {row['lang']:3}  {row['id']}  {row['title']}")
-    store.close()
+    with open_reader(settings.storage.db) as reader:
+        for row in reader.clusters():
+            if fmt == "jsonl":
+                click.echo(json.dumps(asdict(row), ensure_ascii=False))
+            else:
+                click.echo(f"{row.cluster}  {row.lang:3}  {row.id}  {row.title}")
 
 
 @main.command()
@@ -199,8 +214,7 @@ def feed(ctx: click.Context, db: str | None) -> None:
     from feeds.render import live_feed_atom
 
     settings = _settings(ctx, db=db)
-    _open_store(settings, must_exist=True).close()
-    sys.stdout.buffer.write(live_feed_atom(settings.db, settings))
+    sys.stdout.buffer.write(live_feed_atom(settings.storage.db, settings.feeds))
 
 
 @main.group()
@@ -219,8 +233,10 @@ def sources() -> None:
 @_db_option
 @click.option("--title", help="A name for the source.")
 @click.option("--lang", help="Language hint for its articles (ISO 639-1).")
-@click.option("--interval", type=click.IntRange(min=30),
-              help="Seconds between two polls [default: the default_interval setting, 900].")
+@click.option("--interval", type=int,
+              help=f"Seconds between two polls [default: the default_interval setting, "
+                   f"{CrawlSettings.default_interval}; at least min_source_interval, "
+                   f"{CrawlSettings.min_source_interval}].")
 @click.option("--enabled/--disabled", default=None, help="Poll it, or keep it without polling it.")
 @click.option("--discover", is_flag=True,
               help="URL is a site's home page: add the feeds it announces (<link rel=alternate>, common feed "
@@ -237,36 +253,39 @@ def sources_add(ctx: click.Context, url: str, db: str | None, title: str | None,
     from ingest.sources.links import absolute_url
 
     settings = _settings(ctx, db=db)
+    if interval is not None and interval < settings.crawl.min_source_interval:
+        raise click.BadParameter(f"{interval} is below min_source_interval ({settings.crawl.min_source_interval} s)",
+                                 param_hint="--interval")
     clean = absolute_url(url, None)
     if clean is None:
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
     if lang is not None and normalise_tag(lang) is None:
         raise click.BadParameter(f"{lang!r} is not a language code such as en or vi", param_hint="--lang")
     urls = _discover(settings, clean) if discover else [(clean, title)]
-    store = _open_store(settings)
-    for source_url, source_title in urls:
-        existing = store.source(source_url)
-        if existing:
-            source = store.update_source(existing["id"], title=title, lang=normalise_tag(lang),
-                                         interval_seconds=interval, enabled=enabled)
-            verb = "updated"
-        else:
-            source = store.add_source(source_url, title=title or source_title, lang=normalise_tag(lang),
-                                      interval_seconds=interval or settings.default_interval,
-                                      enabled=enabled is not False)
-            verb = "added"
-        click.echo(f"source {source['id']}: {source['url']} every {source['interval_seconds']}s ({verb}"
-                   + ("" if source["enabled"] else ", disabled") + ")")
+    with _open_store(settings) as store:
+        for source_url, source_title in urls:
+            existing = store.sources.get(source_url)
+            if existing:
+                source = store.sources.update(existing.id, title=title, lang=normalise_tag(lang),
+                                              interval_seconds=interval, enabled=enabled)
+                verb = "updated"
+            else:
+                source = store.sources.add(source_url, title=title or source_title, lang=normalise_tag(lang),
+                                           interval_seconds=interval or settings.crawl.default_interval,
+                                           enabled=enabled is not False)
+                verb = "added"
+            click.echo(f"source {source.id}: {source.url} every {source.interval_seconds}s ({verb}"
+                       + ("" if source.enabled else ", disabled") + ")")
 
 
 def _discover(settings: Settings, home: str) -> list[tuple[str, str | None]]:
     import asyncio
 
-    from ingest.fetch import Fetcher, FetchSettings
-    from ingest.sources import probe_site
+    from ingest.fetch import Fetcher
+    from ingest.sources import SiteSources, probe_site
 
-    async def probe():  # type: ignore[no-untyped-def]
-        async with Fetcher(FetchSettings.from_settings(settings)) as fetcher:
+    async def probe() -> SiteSources:
+        async with Fetcher(settings.fetch) as fetcher:
             return await probe_site(fetcher, home)
 
     try:
@@ -290,17 +309,17 @@ def sources_list(ctx: click.Context, db: str | None, fmt: str) -> None:
     after runs that stored news, doubled after runs that found none, within
     [min_interval, max_interval].
     """
-    store = _open_store(_settings(ctx, db=db))
-    for s in store.sources():
+    with _open_store(_settings(ctx, db=db)) as store:
+        sources = store.sources.all()
+    for s in sources:
         if fmt == "jsonl":
-            click.echo(json.dumps(s, ensure_ascii=False))
+            click.echo(json.dumps(s.as_dict(), ensure_ascii=False))
             continue
-        state = "off" if not s["enabled"] else (f"error: {s['last_error_kind']}" if s["last_error_kind"]
-                                                 else ("ok" if s["last_success"] else "new"))
-        every = f"every {s['interval_seconds']:>5}s" + (
-            f" (now {s['poll_interval']}s)" if s["poll_interval"] and s["poll_interval"] != s["interval_seconds"]
-            else "")
-        click.echo(f"{s['id']:>4}  {state:<22} {every}  {s['kind'] or '?':<7} {s['url']}")
+        state = "off" if not s.enabled else (f"error: {s.last_error_kind}" if s.last_error_kind
+                                             else ("ok" if s.last_success else "new"))
+        every = f"every {s.interval_seconds:>5}s" + (
+            f" (now {s.poll_interval}s)" if s.poll_interval and s.poll_interval != s.interval_seconds else "")
+        click.echo(f"{s.id:>4}  {state:<22} {every}  {s.kind or '?':<7} {s.url}")
 
 
 @sources.command("remove")
@@ -309,8 +328,9 @@ def sources_list(ctx: click.Context, db: str | None, fmt: str) -> None:
 @click.pass_context
 def sources_remove(ctx: click.Context, source: str, db: str | None) -> None:
     """Remove a source by id or URL (its stored articles stay)."""
-    store = _open_store(_settings(ctx, db=db))
-    if not store.remove_source(source):
+    with _open_store(_settings(ctx, db=db)) as store:
+        removed = store.sources.remove(source)
+    if not removed:
         raise click.ClickException(f"no source {source!r}; see 'newsdedup sources list'")
     click.echo(f"removed {source}")
 
@@ -329,14 +349,14 @@ def sources_import(ctx: click.Context, opml_file: object, db: str | None) -> Non
         document = parse_opml(opml_file.read())  # type: ignore[attr-defined]
     except IngestError as exc:
         raise click.ClickException(f"cannot read the OPML file: {exc.message}") from None
-    store = _open_store(settings)
     added = 0
-    for feed in document.feeds:
-        if store.source(feed.xml_url) is None:  # sources already here keep their interval and state
-            store.add_source(feed.xml_url, title=feed.title, lang=normalise_tag(feed.language),
-                             interval_seconds=max(30, feed.interval or settings.default_interval),
-                             enabled=feed.enabled is not False)
-            added += 1
+    with _open_store(settings) as store:
+        for feed in document.feeds:
+            if store.sources.get(feed.xml_url) is None:  # sources already here keep their interval and state
+                interval = max(settings.crawl.min_source_interval, feed.interval or settings.crawl.default_interval)
+                store.sources.add(feed.xml_url, title=feed.title, lang=normalise_tag(feed.language),
+                                  interval_seconds=interval, enabled=feed.enabled is not False)
+                added += 1
     click.echo(f"imported {added} new sources ({len(document.feeds) - added} already present)")
 
 
@@ -347,9 +367,9 @@ def sources_export(ctx: click.Context, db: str | None) -> None:
     """Print every source as OPML, for a feed reader or another newsdedup."""
     from ingest.sources import OpmlFeed, render_opml
 
-    store = _open_store(_settings(ctx, db=db))
-    feeds = [OpmlFeed(xml_url=s["url"], title=s["title"], language=s["lang"], interval=s["interval_seconds"],
-                      enabled=bool(s["enabled"])) for s in store.sources()]
+    with _open_store(_settings(ctx, db=db)) as store:
+        feeds = [OpmlFeed(xml_url=s.url, title=s.title, language=s.lang, interval=s.interval_seconds,
+                          enabled=s.enabled) for s in store.sources.all()]
     sys.stdout.buffer.write(render_opml(feeds))
 
 
@@ -383,9 +403,9 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool) -> None:
 
     _logging("%(message)s", verbose)
     settings = _settings(ctx, db=db)
-    store = _open_store(settings)
-    runs = asyncio.run(Crawler(store, _pipeline(store, settings), settings).run_sources(
-        store.sources(enabled_only=True)))
+    with _open_store(settings) as store:
+        crawler = Crawler(store, _pipeline(store, settings), settings.crawl, settings.fetch)
+        runs = asyncio.run(crawler.run_sources(store.sources.all(enabled_only=True)))
     failed = sum(1 for r in runs if r.error)
     click.echo(f"{len(runs)} sources: {sum(r.news for r in runs)} documents stored or changed, "
                f"{failed} sources failed")
@@ -413,18 +433,18 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
     """
     import asyncio
 
-    from ingest.daemon import Daemon
     from ingest.replay import replay as replay_inputs
+    from newsdedup.daemon import Daemon
 
     _logging("%(asctime)s %(name)s %(message)s", verbose)
     settings = _settings(ctx, db=db, host=host, port=port)
     if replay_paths:
-        store = _open_store(settings)
-        summary = replay_inputs(_pipeline(store, settings), list(replay_paths),
-                                max_bytes=settings.max_document_bytes, on_error=_report, order=settings.replay_order)
-        store.close()
+        with _open_store(settings) as store:
+            summary = replay_inputs(_pipeline(store, settings), list(replay_paths),
+                                    max_bytes=settings.reading.max_document_bytes, on_error=_report,
+                                    order=settings.reading.replay_order)
         click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
-    base = settings.base_url or f"http://{settings.host}:{settings.port}"
+    base = settings.feeds.public_base_url()
     click.echo(f"serving {base}/feed.atom (stories at {base}/); Ctrl-C to stop")
     try:
         asyncio.run(Daemon(settings).run())

@@ -1,0 +1,157 @@
+"""The story index: the live window of documents, and the decision which story a new one joins.
+
+Candidates come from the candidate index (both fingerprint views); each is verified by the
+link rules (`links.py`). A document then joins the story with the best mean link over that
+story's recent members (not the best single link: under single links, short documents
+sharing one token chain unrelated stories together), when that mean reaches `story_link`.
+Document frequencies of anchors (the IDF weights) are learned from the stream and stored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from datasketch import LeanMinHash
+
+from ingest.matching.candidates import CandidateIndex, LshCandidates
+from ingest.matching.fingerprint import Fingerprint, minhash_from_bytes
+from ingest.matching.links import Candidate, Link, LinkRules
+from ingest.matching.settings import MatchSettings
+from storage.model import ChangeKind, StoredSignature
+
+
+@dataclass
+class Decision:
+    story_id: str | None               # None: a new story
+    score: float = 0.0
+    links: list[Link] = field(default_factory=list)
+
+
+def change_kind(story_id: str | None, lang: str, story_languages: Iterable[str]) -> ChangeKind:
+    """What joining story `story_id` (None: a new story) makes of a new document: the story's
+    first document, one more version in a language the story has, or a translation into one
+    it lacks."""
+    if story_id is None:
+        return ChangeKind.CREATED
+    return ChangeKind.VERSION if lang in set(story_languages) else ChangeKind.TRANSLATION
+
+
+@dataclass
+class _Indexed:
+    candidate: Candidate
+    window_time: float
+
+
+class StoryIndex:
+    """The live window of documents, searchable by both fingerprint views."""
+
+    def __init__(self, settings: MatchSettings, candidates: CandidateIndex | None = None) -> None:
+        self.settings = settings
+        self.candidates: CandidateIndex = candidates or LshCandidates(settings)
+        self.rules = LinkRules(settings, self.weight)
+        self.documents: dict[int, _Indexed] = {}
+        self.story_members: dict[str, list[int]] = {}
+        self.document_frequency: dict[str, int] = {}
+        self.total_documents = 0
+        self._by_time: deque[tuple[float, int]] = deque()
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    # -- contents
+
+    def add(self, document_id: int, story_id: str, lang: str, window_time: float,
+            lexical: LeanMinHash, anchors: Iterable[str], anchor_minhash: LeanMinHash) -> None:
+        anchor_set = frozenset(anchors)
+        self.documents[document_id] = _Indexed(Candidate(document_id, story_id, lang, lexical, anchor_set),
+                                               window_time)
+        self.story_members.setdefault(story_id, []).append(document_id)
+        self.candidates.insert(document_id, lexical, self._anchor_view(anchor_set, anchor_minhash))
+        self._by_time.append((window_time, document_id))
+
+    def _anchor_view(self, anchors: frozenset[str] | tuple[str, ...], minhash: LeanMinHash) -> LeanMinHash | None:
+        # A document with too few anchors would collide with every other such document.
+        return minhash if len(anchors) >= self.settings.min_shared_anchors else None
+
+    def count(self, anchors: Iterable[str], delta: int = 1) -> None:
+        """Update document frequencies (the stream's IDF statistics) for one document."""
+        for token in anchors:
+            self.document_frequency[token] = self.document_frequency.get(token, 0) + delta
+        self.total_documents += delta
+
+    def remove(self, document_id: int) -> None:
+        indexed = self.documents.pop(document_id, None)
+        if indexed is None:
+            return
+        story_id = indexed.candidate.story_id
+        members = self.story_members.get(story_id, [])
+        if document_id in members:
+            members.remove(document_id)
+        if not members:
+            self.story_members.pop(story_id, None)
+        self.candidates.remove(document_id)
+
+    def evict_before(self, window_start: float) -> int:
+        """Drop documents whose window time is before `window_start`; return how many."""
+        evicted = 0
+        while self._by_time and self._by_time[0][0] < window_start:
+            _, document_id = self._by_time.popleft()
+            indexed = self.documents.get(document_id)
+            if indexed is not None and indexed.window_time < window_start:
+                self.remove(document_id)
+                evicted += 1
+        return evicted
+
+    def load(self, signatures: Iterable[StoredSignature], frequencies: tuple[dict[str, int], int]) -> None:
+        """Fill the index from stored signatures, without re-hashing any text."""
+        self.document_frequency, self.total_documents = dict(frequencies[0]), frequencies[1]
+        for sig in signatures:
+            self.add(sig.document_id, sig.story_id, sig.lang, sig.window_time, minhash_from_bytes(sig.lexical),
+                     sig.anchors, minhash_from_bytes(sig.anchor_minhash))
+
+    # -- similarity
+
+    def weight(self, token: str) -> float:
+        """IDF of `token`. A young stream knows little, so the counts start from a prior of
+        `idf_prior_documents` documents that lack every token: at first all anchors weigh
+        about the same, and the stream's own statistics take over as it grows."""
+        df = self.document_frequency.get(token, 0) + 1  # the document being matched holds it too
+        return math.log((self.total_documents + self.settings.idf_prior_documents + 2) / df)
+
+    # -- decisions
+
+    def decide(self, fp: Fingerprint, lang: str) -> Decision:
+        """The story `fp` belongs to (None: a new story), with the links that decided it."""
+        anchors = frozenset(fp.anchors)
+        sample = self.settings.story_sample
+        sums: dict[str, float] = {}
+        links: list[Link] = []
+        recent: dict[str, set[int]] = {}
+        for document_id in sorted(self.candidates.query(fp.lexical, self._anchor_view(fp.anchors,
+                                                                                       fp.anchor_minhash))):
+            indexed = self.documents.get(document_id)
+            if indexed is None:
+                continue
+            other = indexed.candidate
+            if other.story_id not in recent:
+                recent[other.story_id] = set(self.story_members[other.story_id][-sample:])
+            if document_id not in recent[other.story_id]:
+                continue
+            link = self.rules.link(lang, fp.lexical, anchors, other)
+            if link.strength > 0:
+                links.append(link)
+                sums[link.story_id] = sums.get(link.story_id, 0.0) + min(link.strength,
+                                                                          self.settings.max_link_strength)
+        best: tuple[float, str] | None = None
+        for story_id, total in sums.items():
+            mean = total / min(len(self.story_members[story_id]), sample)
+            # Ties go to the older story, so the answer does not depend on dict order.
+            key = (mean, -self.story_members[story_id][0])
+            if best is None or key > (best[0], -self.story_members[best[1]][0]):
+                best = (mean, story_id)
+        if best is None or best[0] < self.settings.story_link:
+            return Decision(None, best[0] if best else 0.0, links)
+        return Decision(best[1], best[0], links)

@@ -1,0 +1,170 @@
+"""The link rules: is a candidate document the same story as the new one, and how strongly?
+
+Each candidate is verified into a link whose strength is its measure divided by the
+threshold of the rule that admitted it (so rules are comparable; 0 means no link):
+
+- near-duplicate: lexical Jaccard >= `near_duplicate` (any languages), unless both texts
+  have anchors and they agree less than `near_duplicate_anchor` (a template filled with
+  other names and numbers);
+- same-language paraphrase: lexical Jaccard >= `lexical_link` and anchor similarity
+  >= `lexical_anchor_link` (the anchors keep same-topic stories apart: two different
+  agency stories about one summit share many character runs but few names and numbers);
+  texts too short to have anchors need lexical Jaccard >= `anchorless_lexical_link`;
+- translation: different languages, anchor similarity >= `translation_link`, and shared
+  anchors whose IDF weights add up to `min_anchor_evidence` (two short texts that share
+  "5" and "2021" are similar, but that is no evidence of one story).
+
+Below the near-duplicate level, no rule links two texts that both state numbers and share
+none of them.
+
+Anchor similarity is IDF-weighted overlap normalised by the geometric mean of the two
+documents' weights, so common tokens ("EU", "2025") count for little and rare names for
+much.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from datasketch import LeanMinHash
+
+from ingest.matching.fingerprint import CJK_LANGS
+from ingest.matching.settings import MatchSettings
+
+
+class Rule(StrEnum):
+    """Which rule admitted a link."""
+
+    NEAR_DUPLICATE = "near-duplicate"
+    PARAPHRASE = "paraphrase"
+    TRANSLATION = "translation"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the rules need of a document already in the index."""
+
+    id: int
+    story_id: str
+    lang: str
+    lexical: LeanMinHash
+    anchors: frozenset[str]
+    sequence: tuple[str, ...]         # the same anchors in order of first appearance
+
+
+@dataclass(frozen=True)
+class Link:
+    document_id: int
+    story_id: str
+    rule: Rule
+    strength: float
+
+
+def expressible(a: frozenset[str], lang_a: str, b: frozenset[str], lang_b: str
+                ) -> tuple[frozenset[str], frozenset[str]]:
+    """Both anchor sets cut to what a Chinese or Japanese text can share with an alphabetic one.
+
+    Such a text writes names in its own script, so its anchors are numbers, months and the
+    Latin words it quotes; the other text's names it cannot share are left out of the
+    comparison rather than counted against it.
+    """
+    def portable(tokens: frozenset[str], others: frozenset[str]) -> frozenset[str]:
+        return frozenset(t for t in tokens if t[0].isdigit() or (t[0] == "m" and t[1:].isdigit()) or t in others)
+
+    if lang_a in CJK_LANGS:
+        return a, portable(b, a)
+    return portable(a, b), b
+
+
+def is_date_part(token: str) -> bool:
+    """A day, a month or a year: every text of that day shares them."""
+    if token[0] == "m" and token[1:].isdigit():
+        return True
+    return token.isdigit() and (int(token) <= 31 or 1900 <= int(token) <= 2100)
+
+
+def number_agreement(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard of the two texts' numbers (1.0 when either states none). Versions and
+    translations of one story keep its numbers; another report of the same event states
+    other ones (a score of 3-1 is not one of 2-0, 4.5 percent in March not 3.9 in April)."""
+    numbers_a = {t for t in a if t[0].isdigit()}
+    numbers_b = {t for t in b if t[0].isdigit()}
+    if not numbers_a or not numbers_b:
+        return 1.0
+    return len(numbers_a & numbers_b) / len(numbers_a | numbers_b)
+
+
+def order_agreement(a: Sequence[str], b: Sequence[str], shared: frozenset[str]) -> float:
+    """The share of the shared anchors that both texts mention in the same order (their longest
+    common subsequence over their number). A translation follows its source sentence by
+    sentence; two reports of one event tell its names and numbers in their own orders.
+
+    Anchors are distinct within a text, so the longest common subsequence is the longest
+    increasing run of b's positions taken in a's order: O(n log n) with bisect."""
+    if len(shared) < 2:
+        return 1.0
+    position = {token: i for i, token in enumerate(t for t in b if t in shared)}
+    tails: list[int] = []
+    for token in a:
+        if token in shared:
+            where = bisect.bisect_left(tails, position[token])
+            if where == len(tails):
+                tails.append(position[token])
+            else:
+                tails[where] = position[token]
+    return len(tails) / len(shared)
+
+
+class LinkRules:
+    """The rules above, with the stream's IDF weights (`weight`) to compare anchors by."""
+
+    def __init__(self, settings: MatchSettings, weight: Callable[[str], float]) -> None:
+        self.settings = settings
+        self.weight = weight
+
+    def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
+        """(IDF-weighted overlap over the geometric mean of the weights, the shared weight itself)."""
+        shared = a & b
+        if not shared:
+            return 0.0, 0.0
+        weight = self.weight
+        total_a = sum(weight(t) for t in a)
+        total_b = sum(weight(t) for t in b)
+        evidence = sum(weight(t) for t in shared)
+        if total_a <= 0 or total_b <= 0:
+            return 0.0, evidence
+        return evidence / math.sqrt(total_a * total_b), evidence
+
+    def link(self, lang: str, lexical: LeanMinHash, anchors: frozenset[str], other: Candidate) -> Link:
+        s = self.settings
+        lexical_jaccard = lexical.jaccard(other.lexical)
+        anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
+        # Too few anchors on either side to say whether names and numbers agree.
+        anchorless = min(len(anchors), len(other.anchors)) < s.min_shared_anchors
+        if lexical_jaccard >= s.near_duplicate and (anchorless or anchor_sim >= s.near_duplicate_anchor):
+            # A correction changes a number and stays the same story; a template filled with
+            # other names and numbers (results, earnings) does not.
+            return Link(other.id, other.story_id, Rule.NEAR_DUPLICATE, lexical_jaccard / s.near_duplicate)
+        if numbers_disagree(anchors, other.anchors):
+            return Link(other.id, other.story_id, Rule.NONE, 0.0)
+        if other.lang == lang:
+            if anchorless:
+                if lexical_jaccard >= s.anchorless_lexical_link:
+                    return Link(other.id, other.story_id, Rule.PARAPHRASE,
+                                lexical_jaccard / s.anchorless_lexical_link)
+            elif lexical_jaccard >= s.lexical_link and anchor_sim >= s.lexical_anchor_link:
+                strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
+                return Link(other.id, other.story_id, Rule.PARAPHRASE, strength)
+        else:
+            if (lang in CJK_LANGS) != (other.lang in CJK_LANGS):
+                mine, theirs = expressible(anchors, lang, other.anchors, other.lang)
+                anchor_sim, evidence = self.anchor_similarity(mine, theirs)
+            if anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence \
+                    and not all(is_date_part(t) for t in anchors & other.anchors):  # a date alone is no story
+                return Link(other.id, other.story_id, Rule.TRANSLATION, anchor_sim / s.translation_link)
+        return Link(other.id, other.story_id, Rule.NONE, 0.0)

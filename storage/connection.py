@@ -1,0 +1,89 @@
+"""The SQLite connection every table group shares, with engine errors turned into storage errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from storage.errors import (
+    AlreadyStored,
+    StorageCorrupt,
+    StorageError,
+    StorageFull,
+    StorageLocked,
+    StorageReadOnly,
+    StorageUnavailable,
+)
+
+# Seconds a writer waits for another process's write lock before it says so.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def translate(exc: sqlite3.Error, path: str) -> StorageError:
+    """The storage error that says what `exc` means for the database at `path`, and what to do."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError) and ("UNIQUE" in text or "PRIMARYKEY" in name):
+        return AlreadyStored(f"{path}: already stored ({text})")
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return StorageFull(f"{path}: the disk is full; nothing of this write was kept. Free space and run again")
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return StorageReadOnly(f"{path}: the database is read-only; make it writable, or use a read-only "
+                               "command (feed, clusters, serve --no-crawl)")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return StorageLocked(f"{path}: another process held the database's write lock for more than "
+                             f"{BUSY_TIMEOUT_SECONDS:.0f} s; try again when it is done")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
+        return StorageCorrupt(f"{path}: the database file is damaged ({text}); restore it from a backup "
+                              "(newsdedup backup) or recover it with: sqlite3 FILE .recover | sqlite3 NEW")
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM")) or "unable to open" in text:
+        return StorageUnavailable(f"{path}: cannot open or read the database ({text}); check the path and "
+                                  "its permissions")
+    return StorageError(f"{path}: {type(exc).__name__}: {text}")
+
+
+class Connection:
+    """A sqlite3 connection whose every statement raises `StorageError`s, never `sqlite3` ones."""
+
+    def __init__(self, raw: sqlite3.Connection, path: str) -> None:
+        self.raw = raw
+        self.path = path
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self.errors():
+            return self.raw.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        with self.errors():
+            self.raw.executemany(sql, rows)
+
+    def executescript(self, script: str) -> None:
+        with self.errors():
+            self.raw.executescript(script)
+
+    def one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        """The first row of a query, or None."""
+        with self.errors():
+            return self.raw.execute(sql, tuple(params)).fetchone()
+
+    def all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        with self.errors():
+            return self.raw.execute(sql, tuple(params)).fetchall()
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
+        """Rows one at a time (for scans too large to hold), errors translated as they come."""
+        with self.errors():
+            cursor = self.raw.execute(sql, tuple(params))
+            yield from cursor
+
+    def close(self) -> None:
+        self.raw.close()

@@ -1,0 +1,140 @@
+"""Documents and stories: `documents`, `revisions`, `stories`, `changes`, `signatures`, `anchor_df`.
+
+Writes run inside the front's `transaction()`; the pipeline decides which story a document
+joins and what kind of change that is, this table group only records it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from storage.clock import utcnow
+from storage.connection import Connection
+from storage.model import ChangeKind, Counts, NewDocument, StoredDocument, StoredSignature
+
+_SIGNATURE_COLUMNS = ("d.id, d.story_id, d.lang, d.content_hash, d.window_time, "
+                      "s.lexical, s.anchor_minhash, s.anchors")
+
+
+def _signature(row: tuple[object, ...]) -> StoredSignature:
+    anchors = str(row[7] or "")
+    return StoredSignature(int(row[0]), str(row[1]), str(row[2]), str(row[3]), float(row[4]),  # type: ignore[arg-type]
+                           bytes(row[5]), bytes(row[6]), tuple(anchors.split()))  # type: ignore[arg-type]
+
+
+class Documents:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- reading
+
+    def find(self, key: str) -> StoredDocument | None:
+        row = self.conn.one("SELECT id, story_id, content_hash, revision, lang FROM documents WHERE key = ?", (key,))
+        return StoredDocument(*row) if row else None
+
+    def copy_of(self, content_hash: str) -> StoredSignature | None:
+        """The stored signature (and story) of the earliest document with exactly this content."""
+        row = self.conn.one(
+            f"SELECT {_SIGNATURE_COLUMNS} FROM documents d JOIN signatures s ON s.document_id = d.id "
+            "WHERE d.content_hash = ? ORDER BY d.id LIMIT 1", (content_hash,))
+        return _signature(row) if row else None
+
+    def story_languages(self, story_id: str) -> set[str]:
+        return {r[0] for r in self.conn.all("SELECT DISTINCT lang FROM documents WHERE story_id = ?", (story_id,))}
+
+    def anchors_of(self, document_id: int) -> tuple[str, ...]:
+        row = self.conn.one("SELECT anchors FROM signatures WHERE document_id = ?", (document_id,))
+        return tuple(row[0].split()) if row and row[0] else ()
+
+    def signatures_since(self, window_start: float) -> Iterator[StoredSignature]:
+        """Stored signatures of the documents in the live window, oldest first."""
+        for row in self.conn.rows(
+                f"SELECT {_SIGNATURE_COLUMNS} FROM documents d JOIN signatures s ON s.document_id = d.id "
+                "WHERE d.window_time >= ? ORDER BY d.id", (window_start,)):
+            yield _signature(row)
+
+    def anchor_document_frequencies(self) -> tuple[dict[str, int], int]:
+        df = {str(t): int(n) for t, n in self.conn.all("SELECT token, df FROM anchor_df WHERE df > 0")}
+        return df, int(self.conn.one("SELECT count(*) FROM documents")[0])
+
+    def counts(self) -> Counts:
+        one = self.conn.one
+        return Counts(
+            documents=int(one("SELECT count(*) FROM documents")[0]),
+            stories=int(one("SELECT count(*) FROM stories")[0]),
+            changes=int(one("SELECT count(*) FROM changes")[0]),
+            errors=int(one("SELECT count(*) FROM ingest_errors")[0]),
+        )
+
+    # -- writing (inside the front's transaction)
+
+    def add(self, doc: NewDocument, story_id: str, kind: ChangeKind) -> int:
+        """Insert a document into story `story_id` (a new story when `kind` is CREATED) with its
+        change-log row; return its id."""
+        now = utcnow()
+        cur = self.conn.execute(
+            """INSERT INTO documents (key, story_id, url, title, text, lang, published, updated, authors,
+                   description, image, content_hash, revision, source_id, first_seen, last_changed, window_time)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)""",
+            (doc.key, story_id, doc.url, doc.title, doc.text, doc.lang, doc.published, doc.updated,
+             _authors(doc.authors), doc.description, doc.image, doc.content_hash,
+             doc.source_id, now, now, doc.window_time),
+        )
+        document_id = int(cur.lastrowid or 0)
+        if kind is ChangeKind.CREATED:
+            self.conn.execute("INSERT INTO stories (id, representative_id, first_seen, updated) VALUES (?, ?, ?, ?)",
+                              (story_id, document_id, now, now))
+        else:
+            self.conn.execute("UPDATE stories SET updated = ? WHERE id = ?", (now, story_id))
+        self._record_revision(document_id, 1, doc, now)
+        self._write_signature(document_id, doc)
+        self._count_anchors(doc.anchors)
+        self._log_change(story_id, document_id, kind, now)
+        return document_id
+
+    def change(self, document_id: int, story_id: str, doc: NewDocument, revision: int,
+               old_anchors: Iterable[str]) -> None:
+        """Record a new text for an existing document."""
+        now = utcnow()
+        self.conn.execute(
+            """UPDATE documents SET url = ?, title = ?, text = ?, lang = ?, published = ?, updated = ?,
+                   authors = ?, description = ?, image = ?, content_hash = ?, revision = ?, last_changed = ?,
+                   window_time = ? WHERE id = ?""",
+            (doc.url, doc.title, doc.text, doc.lang, doc.published, doc.updated, _authors(doc.authors),
+             doc.description, doc.image, doc.content_hash, revision, now, doc.window_time, document_id),
+        )
+        self._record_revision(document_id, revision, doc, now)
+        self._count_anchors(old_anchors, -1)
+        self._write_signature(document_id, doc)
+        self._count_anchors(doc.anchors)
+        self.conn.execute("UPDATE stories SET updated = ? WHERE id = ?", (now, story_id))
+        self._log_change(story_id, document_id, ChangeKind.CHANGED, now)
+
+    def _log_change(self, story_id: str, document_id: int, kind: ChangeKind, now: str) -> None:
+        self.conn.execute("INSERT INTO changes (story_id, document_id, kind, at) VALUES (?, ?, ?, ?)",
+                          (story_id, document_id, kind.value, now))
+
+    def _record_revision(self, document_id: int, revision: int, doc: NewDocument, now: str) -> None:
+        self.conn.execute(
+            """INSERT INTO revisions (document_id, revision, content_hash, title, text, seen_at, url, lang, published,
+                   authors, description, meta_kept) VALUES (?,?,?,?,?,?,?,?,?,?,?,1)""",
+            (document_id, revision, doc.content_hash, doc.title, doc.text, now, doc.url, doc.lang, doc.published,
+             _authors(doc.authors), doc.description),
+        )
+
+    def _write_signature(self, document_id: int, doc: NewDocument) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO signatures (document_id, lexical, anchor_minhash, anchors) VALUES (?,?,?,?)",
+            (document_id, doc.lexical, doc.anchor_minhash, " ".join(doc.anchors)),
+        )
+
+    def _count_anchors(self, anchors: Iterable[str], delta: int = 1) -> None:
+        self.conn.executemany(
+            "INSERT INTO anchor_df (token, df) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET df = df + ?",
+            [(t, max(delta, 0), delta) for t in anchors],
+        )
+
+
+def _authors(authors: Iterable[str]) -> str:
+    return json.dumps(list(authors), ensure_ascii=False)

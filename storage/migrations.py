@@ -1,0 +1,202 @@
+"""Numbered migrations, in Miniflux's manner: the schema version is the length of `MIGRATIONS`.
+
+To change the schema, append a function; never edit one that has shipped. On open, a database
+at an older version runs the missing migrations in one transaction; one at a newer version
+(made by a newer newsdedup) is refused, because this code would misread it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from storage.connection import Connection
+from storage.errors import SchemaMismatch
+
+
+def _v1_first_release(conn: Connection, db: sqlite_utils.Database) -> None:
+    """The schema of the first release."""
+    for statement in _FIRST_RELEASE:
+        conn.execute(statement)
+
+
+def _v2_columns_of_later_builds(conn: Connection, db: sqlite_utils.Database) -> None:
+    """Builds of the first release added columns without a new version: the adaptive interval and
+    the metadata a revision keeps. Databases made before them get them now."""
+    if "poll_interval" not in db["sources"].columns_dict:
+        conn.execute("ALTER TABLE sources ADD COLUMN poll_interval INTEGER")
+    revision_columns = db["revisions"].columns_dict
+    for column in ("url", "lang", "published", "authors", "description"):
+        if column not in revision_columns:
+            conn.execute(f"ALTER TABLE revisions ADD COLUMN {column} TEXT")
+    if "meta_kept" not in revision_columns:
+        conn.execute("ALTER TABLE revisions ADD COLUMN meta_kept INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS: list[Callable[[Connection, sqlite_utils.Database], None]] = [
+    _v1_first_release,
+    _v2_columns_of_later_builds,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def stored_version(conn: Connection) -> int:
+    """The schema version a database records: 0 for an empty file; SchemaMismatch for a file
+    that holds tables but is not a newsdedup database."""
+    tables = {row[0] for row in conn.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return 0
+    if "meta" not in tables:
+        raise SchemaMismatch(f"{conn.path}: not a newsdedup database (it has tables {', '.join(sorted(tables)[:5])}"
+                             "but no meta table); give another --db")
+    row = conn.one("SELECT value FROM meta WHERE key = 'schema_version'")
+    try:
+        return int(row[0]) if row else 0
+    except ValueError:
+        raise SchemaMismatch(f"{conn.path}: its schema version {row[0]!r} is not a number; "
+                             "is it a newsdedup database?") from None
+
+
+def check_readable(conn: Connection) -> int:
+    """The version of a database to read without migrating; refuses one newer than this code."""
+    version = stored_version(conn)
+    if version > SCHEMA_VERSION:
+        raise _too_new(conn.path, version)
+    return version
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the database to SCHEMA_VERSION in one transaction; return the version it had."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = stored_version(conn)
+        if version > SCHEMA_VERSION:
+            raise _too_new(conn.path, version)
+        if version < SCHEMA_VERSION:
+            db = sqlite_utils.Database(conn.raw)
+            for step in MIGRATIONS[version:]:
+                step(conn, db)
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return version
+
+
+def _too_new(path: str, version: int) -> SchemaMismatch:
+    return SchemaMismatch(f"{path}: the database has schema version {version}, made by a newer newsdedup; this "
+                          f"one knows versions up to {SCHEMA_VERSION}. Upgrade newsdedup, or use another --db")
+
+
+_FIRST_RELEASE = [
+    """CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS stories (
+        id TEXT PRIMARY KEY,
+        representative_id INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )""",
+    # a story and its first document are inserted in one transaction, in either order
+    """CREATE TABLE IF NOT EXISTS documents (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        story_id TEXT NOT NULL REFERENCES stories(id) DEFERRABLE INITIALLY DEFERRED,
+        url TEXT,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        published TEXT,
+        updated TEXT,
+        authors TEXT NOT NULL DEFAULT '[]',
+        description TEXT,
+        image TEXT,
+        content_hash TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 1,
+        source_id INTEGER,
+        first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        window_time REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)",
+    "CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash)",
+    "CREATE INDEX IF NOT EXISTS documents_window ON documents(window_time)",
+    "CREATE INDEX IF NOT EXISTS documents_lang ON documents(lang)",
+    "CREATE INDEX IF NOT EXISTS documents_source ON documents(source_id)",
+    # what a feed shows of a version, as it was at this revision (full archive pages never change);
+    # meta_kept 1: url..description are this revision's (0: older rows, the document's)
+    """CREATE TABLE IF NOT EXISTS revisions (
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        revision INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        url TEXT,
+        lang TEXT,
+        published TEXT,
+        authors TEXT,
+        description TEXT,
+        meta_kept INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (document_id, revision)
+    )""",
+    """CREATE TABLE IF NOT EXISTS changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        story_id TEXT NOT NULL REFERENCES stories(id),
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        kind TEXT NOT NULL CHECK (kind IN ('created', 'version', 'translation', 'changed')),
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS changes_story ON changes(story_id, seq)",
+    "CREATE INDEX IF NOT EXISTS changes_document ON changes(document_id, seq)",
+    """CREATE TABLE IF NOT EXISTS signatures (
+        document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+        lexical BLOB NOT NULL,
+        anchor_minhash BLOB NOT NULL,
+        anchors TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS anchor_df (
+        token TEXT PRIMARY KEY,
+        df INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    # kind: feed, sitemap or html (learned at the first fetch); lang: a hint for its articles;
+    # poll_interval: the crawler's adaptive interval (NULL: interval_seconds); next_due: epoch seconds
+    """CREATE TABLE IF NOT EXISTS sources (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT,
+        kind TEXT,
+        lang TEXT,
+        interval_seconds INTEGER NOT NULL DEFAULT 900,
+        poll_interval INTEGER,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        added TEXT NOT NULL,
+        next_due REAL,
+        last_run TEXT,
+        last_success TEXT,
+        last_error_kind TEXT,
+        last_error TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS fetch_state (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        body_sha256 TEXT,
+        status INTEGER,
+        fetched_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS ingest_errors (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER,
+        origin TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        message TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+]

@@ -1,0 +1,121 @@
+"""The records that cross a package boundary: one frozen type each, and the change kinds.
+
+The pipeline hands storage a `NewDocument`; storage hands back `StoredDocument`,
+`StoredSignature`, `Source` and `FetchState`; the feeds read `Change`s of a `ChangeKind`.
+They live in `storage`, the bottom layer, because every package may import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ChangeKind(StrEnum):
+    """What one row of the change log says happened to a story."""
+
+    CREATED = "created"          # a story's first document
+    VERSION = "version"          # one more document in a language the story has
+    TRANSLATION = "translation"  # a document in a language the story lacked
+    CHANGED = "changed"          # a stored document's text changed
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """What the pipeline asks storage to write for one document, in one transaction."""
+
+    key: str
+    title: str
+    text: str
+    lang: str
+    url: str | None
+    published: str | None
+    updated: str | None
+    authors: tuple[str, ...]
+    description: str | None
+    image: str | None
+    content_hash: str
+    source_id: int | None
+    window_time: float
+    lexical: bytes
+    anchor_minhash: bytes
+    anchors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A stored document as the pipeline needs it to decide whether an input is new."""
+
+    id: int
+    story_id: str
+    content_hash: str
+    revision: int
+    lang: str
+
+
+@dataclass(frozen=True)
+class StoredSignature:
+    document_id: int
+    story_id: str
+    lang: str
+    content_hash: str
+    window_time: float
+    lexical: bytes
+    anchor_minhash: bytes
+    anchors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the crawler polls, how often, and how its last run went."""
+
+    id: int
+    url: str
+    title: str | None
+    kind: str | None              # feed, sitemap or html: learned at the first fetch
+    lang: str | None              # language hint for its articles
+    interval_seconds: int
+    poll_interval: int | None     # the crawler's current (adaptive) interval; None: interval_seconds
+    enabled: bool
+    added: str
+    next_due: float | None        # epoch seconds: a restarted daemon resumes from here
+    last_run: str | None
+    last_success: str | None
+    last_error_kind: str | None
+    last_error: str | None
+
+    @property
+    def current_interval(self) -> int:
+        return self.poll_interval or self.interval_seconds
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """Per URL: the validators and body hash of its last fetch."""
+
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    status: int | None
+    fetched_at: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    documents: int
+    stories: int
+    changes: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class ClusterRow:
+    """One stored document with the story it belongs to (`newsdedup clusters`)."""
+
+    id: str            # the corpus id, file key or URL
+    cluster: str       # its story id
+    lang: str
+    title: str

@@ -1,0 +1,14 @@
+"""The storage section: where the database is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.sections import Section, setting
+
+
+@dataclass(frozen=True)
+class StorageSettings(Section):
+    NAME = "storage"
+
+    db: str = setting("newsdedup.db", "the SQLite database file (NEWSDEDUP_DB, --db)")

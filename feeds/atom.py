@@ -71,7 +71,7 @@ def render_atom(feed: Feed, *, base_url: str, hub: str | None = None) -> bytes:
     _el(root, "generator", GENERATOR, uri=GENERATOR_URI)
     for entry in feed.entries:
         _entry(root, entry, base_url)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
 
 
 def version_href(version: Version, base_url: str) -> str:
@@ -117,9 +117,9 @@ def _entry(root: etree._Element, entry: Entry, base_url: str) -> None:
             title=f"{version_label(version)}: {version.title}")
     for lang in entry.languages:
         _el(el, "category", term=f"lang:{lang}", scheme=f"{TAG_AUTHORITY}:lang", label=lang)
-    for source_id, name in sorted({(v.source_id, v.source_name) for v in entry.versions if v.source_id is not None},
-                                  key=lambda pair: pair[0] or 0):
-        _el(el, "category", term=f"source:{source_id}", scheme=f"{TAG_AUTHORITY}:source", label=name)
+    for source_id, source_name in sorted({(v.source_id, v.source_name) for v in entry.versions
+                                          if v.source_id is not None}, key=lambda pair: pair[0] or 0):
+        _el(el, "category", term=f"source:{source_id}", scheme=f"{TAG_AUTHORITY}:source", label=source_name)
     _el(el, "summary", summary_text(main), type="text")
     _el(el, "content", content_html(entry, base_url), type="html")
     for change in entry.changes:

@@ -313,10 +313,11 @@ def _version(doc: DocumentRow, text: RevisionRow, source: SourceRow | None, *, r
     # Without a sources row (replayed files, or before the crawler's table exists) the
     # site's host name is the best name a reader gets for where a version came from.
     host = urlsplit(source_url or url).hostname if (source_url or url) else None
+    site = str(host) if host else None
     return Version(
         document_id=doc.id, url=url, title=xml_safe(text.title).strip() or "(untitled)", text=xml_safe(text.text),
         lang=xml_safe(lang) or "und", published=iso_time(published),
         authors=tuple(xml_safe(a) for a in authors), description=xml_safe(description) or None,
-        source_id=doc.source_id, source_name=source_name or host, source_url=source_url, role=role,
+        source_id=doc.source_id, source_name=source_name or site, source_url=source_url, role=role,
         revision=text.revision, added_at=added_at,
     )

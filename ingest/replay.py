@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from ingest.errors import ErrorKind, IngestError
 from ingest.pipeline import UNCHANGED, Pipeline
-from storage import ChangeKind
 from ingest.readers import ReadFailure, read_again, read_inputs
+from storage import ChangeKind
 
 
 @dataclass
@@ -64,6 +64,7 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
             on_progress(item.size)
         else:
             first_seen[item.key] = item.origin
+            assert item.locator is not None, "readers locate every document they read"
             located.append(((item.published or "", item.key), item.locator, item.origin, item.size))
     if order == "sorted":
         located.sort(key=lambda entry: entry[0])

@@ -1,1 +1,4 @@
-"""The app layer: the command line, the daemon and the process-wide settings; the only code that wires ingest, storage and feeds together."""
+"""The app layer: the command line, the daemon and the process-wide settings.
+
+The only code that imports ingest, storage and feeds together and wires them.
+"""

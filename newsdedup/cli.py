@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -132,8 +131,7 @@ def _echo_readable(result: dict[str, object]) -> None:
     click.echo()
 
 
-def _db_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)(f)
+_db_option = click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
 
 
 def _open_store(settings: Settings, must_exist: bool = False) -> Store:

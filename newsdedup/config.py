@@ -157,9 +157,9 @@ def _flatten(values: dict[str, Any], origin: str) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name, value in values.items():
         if isinstance(value, dict) and name in SECTIONS:
-            by_field = {f.name: key_of(f) for f in fields(SECTIONS[name])}
+            by_field: dict[str, str] = {f.name: key_of(f) for f in fields(SECTIONS[name])}
             for inner, inner_value in value.items():
-                flat[by_field.get(inner, inner)] = inner_value
+                flat[by_field.get(str(inner), str(inner))] = inner_value
         else:
             flat[name] = value
     return flat

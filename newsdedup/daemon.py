@@ -41,7 +41,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from feeds.metrics import REGISTRY
 from feeds.server import build_server
 from ingest import metrics
-
 from ingest.crawl import Crawler
 from ingest.fetch import Fetcher
 from ingest.pipeline import Pipeline
@@ -115,7 +114,8 @@ class Daemon:
         """Until the feed server listens; an error if it cannot (the port is taken, say)."""
         while not self._server.started:
             if not thread.is_alive():
-                raise RuntimeError(f"the feed server did not start on {self.settings.feeds.host}:{self.settings.feeds.port}; "
+                feeds = self.settings.feeds
+                raise RuntimeError(f"the feed server did not start on {feeds.host}:{feeds.port}; "
                                    "is the port in use? (see the log above, or set --port)")
             await asyncio.sleep(0.05)
 

@@ -62,7 +62,7 @@ class Connection:
         with self.errors():
             return self.raw.execute(sql, tuple(params))
 
-    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+    def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
         with self.errors():
             self.raw.executemany(sql, rows)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from storage.clock import utcnow
 from storage.connection import Connection
@@ -17,10 +18,10 @@ _SIGNATURE_COLUMNS = ("d.id, d.story_id, d.lang, d.content_hash, d.window_time, 
                       "s.lexical, s.anchor_minhash, s.anchors")
 
 
-def _signature(row: tuple[object, ...]) -> StoredSignature:
+def _signature(row: tuple[Any, ...]) -> StoredSignature:
     anchors = str(row[7] or "")
-    return StoredSignature(int(row[0]), str(row[1]), str(row[2]), str(row[3]), float(row[4]),  # type: ignore[arg-type]
-                           bytes(row[5]), bytes(row[6]), tuple(anchors.split()))  # type: ignore[arg-type]
+    return StoredSignature(int(row[0]), str(row[1]), str(row[2]), str(row[3]), float(row[4]),
+                           bytes(row[5]), bytes(row[6]), tuple(anchors.split()))
 
 
 class Documents:

@@ -28,4 +28,4 @@ def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random |
     """Wait before retry number `attempt` (0-based): half fixed, half random, so that
     many clients hit by the same outage do not come back in lockstep ("equal jitter")."""
     ceiling = min(cap, base * (2 ** attempt))
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+    return float(ceiling / 2 + (rng or random).uniform(0, ceiling / 2))

@@ -64,11 +64,11 @@ def parse_feed(body: bytes, *, url: str | None = None, content_type: str | None 
 def _entry_href(entry: Any) -> str | None:
     for link in entry.get("links", []):
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
-            return link["href"]
+            return _str(link["href"])
     # RSS items whose <guid> is their permalink and that have no <link>.
     if entry.get("guidislink") and entry.get("id"):
-        return entry["id"]
-    return entry.get("link")
+        return _str(entry["id"])
+    return _str(entry.get("link"))
 
 
 def _updated(entry: Any) -> struct_time | None:

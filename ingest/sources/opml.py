@@ -116,7 +116,7 @@ def render_opml(feeds: Iterable[OpmlFeed], *, title: str = "newsdedup sources",
         if feed.enabled is False:
             attrs[f"{{{NEWSDEDUP_NS}}}enabled"] = "false"
         etree.SubElement(parent, "outline", attrs)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 def _folder(folders: dict[tuple[str, ...], etree._Element], path: tuple[str, ...]) -> etree._Element:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from newsdedup.config import Settings
 from ingest.crawl import Crawler
 from ingest.fetch import FetchSettings
 from ingest.pipeline import Pipeline
+from newsdedup.config import Settings
 from storage import Store
 from tests.site.server import NewsSite
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from ingest import metrics
-from newsdedup.config import Settings
 from ingest.crawl import Crawler, SourceRun
 from ingest.fetch import Fetcher, FetchSettings
 from ingest.pipeline import Pipeline
+from newsdedup.config import Settings
 from storage import Store
 from tests.site import content
 from tests.site.server import NewsSite
@@ -23,7 +23,8 @@ def run_once(db_path: Path, settings: Settings, fetch_settings: FetchSettings, u
              interval: int = 600) -> SourceRun:
     store = Store(str(db_path))
     source = store.sources.add(url, interval_seconds=interval)
-    runs = asyncio.run(Crawler(store, Pipeline(store, settings.matching), settings.crawl, fetch_settings).run_sources([source]))
+    crawler = Crawler(store, Pipeline(store, settings.matching), settings.crawl, fetch_settings)
+    runs = asyncio.run(crawler.run_sources([source]))
     store.close()
     return runs[0]
 

@@ -60,7 +60,8 @@ class Corpus:
             self.store.documents.change(found.id, found.story_id, new, found.revision + 1, ())
 
     def changes(self) -> list[tuple[int, str, int, str]]:
-        return [tuple(r) for r in self.store.conn.all("SELECT seq, story_id, document_id, kind FROM changes ORDER BY seq")]
+        rows = self.store.conn.all("SELECT seq, story_id, document_id, kind FROM changes ORDER BY seq")
+        return [tuple(r) for r in rows]
 
 
 def replay(db: Path, *paths: Path) -> None:

@@ -52,19 +52,30 @@ _STRONG = (
     r"recommendations?|newsletter|subscribe|subscription|signup|promo|promos|promotion|advert|"
     r"advertisement|advertising|adverts|ads?|adslot|adunit|dfp|sponsor|sponsored|outbrain|taboola|"
     r"cookie|cookies|consent|gdpr|breadcrumbs?|popup|modal|byline|caption|credits?|"
-    r"readmore|read-more|more-stories|also-read|trending|most-popular|mostpopular|most-read|mostread|"
-    r"login|print-only|visually-hidden|sr-only|screen-reader-text|skip-link|author-bio|authorbio|"
-    r"pagination|pager|nav|navbar|navigation|menu|toolbar|inline-related"
+    r"more-stories|also-read|trending|most-popular|mostpopular|most-read|mostread|"
+    r"login|visually-hidden|sr-only|screen-reader-text|skip-link|author-bio|authorbio|"
+    r"pagination|pager|nav|navbar|navigation|toolbar|inline-related"
 )
 _WEAK = (
     r"header|footer|sidebar|side-bar|widget|banner|teaser|teasers|aside|extra|links|topics|meta|"
     r"metadata|post-meta|entry-meta|article-meta|dateline|timestamp|published|tags|tag-list|taglist|"
     r"keywords|bio|rating|poll|tools|follow|masthead|overlay"
 )
+# Not furniture words, though they look it: "read more" expanders hold the rest of the
+# article, print-only blocks its full text, tab menus the tabs of a shop's description or
+# a recipe's steps. Their links alone ("Read more", the tab labels) are link lists.
 # A furniture word counts as the first or last part of a class name ("share-bar",
 # "article-share"), not inside one ("non-ad-column"); BEM's "__" and "--" separate names.
 _STRONG_RE = re.compile(rf"^(?:{_STRONG})(?:[-_]|$)|[-_](?:{_STRONG})$")
 _WEAK_RE = re.compile(rf"^(?:{_WEAK})(?:[-_]|$)|[-_](?:{_WEAK})$")
+# Furniture words that name nothing else count anywhere in a name ("c-cookie-text").
+_STRONG_ANYWHERE_RE = re.compile(
+    r"(?:^|[-_])(?:cookies?|consent|gdpr|newsletter|outbrain|taboola|disqus|advertisement|advertising|"
+    r"breadcrumbs?|sharebar|commentlist)(?:[-_]|$)"
+)
+_NAME_SEPARATOR = re.compile(r"[-_]")
+_BEM_SEPARATOR = re.compile(r"__|--")
+_SLUG_MIN_SEPARATORS = 3
 _CONTENT_RE = re.compile(r"(?:^|[-_])(?:article|content|body|story|entry|post)(?:[-_]|$)")
 _STATE_CLASS = re.compile(
     r"^(?:tag|category|cat|categories|format|status|type|has|with|no|is|js|lang|page-id|"
@@ -81,6 +92,8 @@ _SOFT_HYPHEN = "\u00ad"
 _MAX_WRAPPER_CHECKS = 200
 # The chosen container is the smallest holding this share of the best container's score.
 TIGHTEN = 0.9
+# ...and at least this share of its prose (the positive values of its blocks).
+TIGHTEN_MIN_PROSE = 0.5
 # furniture_kind() values: a strong furniture name, a weak hint, none.
 STRONG_FURNITURE, WEAK_FURNITURE, NOT_FURNITURE = 2, 1, 0
 # Prose under a weak furniture name counts this much: such names sometimes hold the article.
@@ -94,6 +107,10 @@ SHORT_BLOCK_CHARS = 25
 SHORT_BLOCK_VALUE = -2.0
 # Prose that ends like a sentence is worth this much more than a line that does not.
 SENTENCE_BONUS = 1.5
+# This many unlinked paragraphs after a "Read more" are the article going on, not teasers.
+_PROSE_RUN_BLOCKS = 3
+# A chosen node grows at most this many levels up to its container (see _grow).
+_GROW_MAX_LEVELS = 3
 # A teaser is a small repeated item: a headline, a summary, perhaps a date and a label.
 _TEASER_MAX_BLOCKS = 6
 # A linked headline is at least this long (shorter links are "more" or a category label)...
@@ -174,16 +191,23 @@ def furniture_kind(el: etree._Element) -> int:
     role = el.get("role")
     if role in ("navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"):
         return STRONG_FURNITURE
-    names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    names = el.get("class") or ""
+    ident = el.get("id")
+    # An id of many words is an anchor made from a heading ("sharing-with-a-single-
+    # developer"), not a component name.
+    if ident and len(_NAME_SEPARATOR.findall(ident)) < _SLUG_MIN_SEPARATORS:
+        names = f"{names} {ident}"
     if len(names) <= 1:
         return NOT_FURNITURE
     kind = NOT_FURNITURE
     content = False
-    for token in names.split():
+    for token in names.lower().split():
         if _STATE_CLASS.search(token):
             continue
-        parts = re.split(r"__|--", token)
-        if any(_STRONG_RE.search(part) for part in parts):
+        # BEM: "block__element--modifier", each part read on its own. A modifier may name
+        # furniture ("rail--trending") or a state ("section--has-ads"), which is ignored.
+        parts = [part for part in _BEM_SEPARATOR.split(token) if part and not _STATE_CLASS.search(part)]
+        if any(_STRONG_RE.search(part) or _STRONG_ANYWHERE_RE.search(part) for part in parts):
             kind = STRONG_FURNITURE
         elif any(_WEAK_RE.search(part) for part in parts):
             kind = max(kind, WEAK_FURNITURE)
@@ -473,7 +497,7 @@ def choose_node(seg: Segmented) -> tuple[Node | None, bool]:
         if node.end > node.first and (best is None or node.score > best.score):
             best = node
     if best is None or best.score > 0:
-        return _tighten(seg, best), True
+        return _grow(seg, _tighten(seg, best)), True
     for node in seg.nodes:
         if node.end > node.first and node.prose > best.prose:
             best = node
@@ -499,15 +523,57 @@ def _tighten(seg: Segmented, best: Node | None) -> Node | None:
 
     A page-wide wrapper can outscore the article by a header blurb or a footer address;
     the article's own container, holding all but a sliver of the prose, is the answer.
+    It must also hold most of the prose: an article holding a teaser rail or a share
+    bar, which score against it, can score no more than its first paragraph.
     """
     if best is None:
         return None
+    gain_before = [0.0]  # the positive values of the blocks before each index
+    for block in seg.blocks:
+        gain_before.append(gain_before[-1] + max(block.value, 0.0))
+
+    def gain(node: Node) -> float:
+        return gain_before[node.end] - gain_before[node.first]
+
     floor = TIGHTEN * best.score
+    gain_floor = TIGHTEN_MIN_PROSE * gain(best)
     for node in seg.nodes:
         if (best.first <= node.first and node.end <= best.end and node.score >= floor
-                and node.end - node.first < best.end - best.first):
+                and gain(node) >= gain_floor and node.end - node.first < best.end - best.first):
             best = node
     return best
+
+
+def _grow(seg: Segmented, node: Node | None) -> Node | None:
+    """The container of `node` when only furniture that select_blocks drops made it lose.
+
+    Teasers and furniture-named boxes inside an article score against it, and rightly
+    push the choice away from pages of teasers; but when the article's own container
+    loses to one of its paragraphs only because of them, the container is the article:
+    select_blocks removes that furniture from it anyway.
+    """
+    if node is None:
+        return None
+    by_element = {n.element: n for n in seg.nodes}
+    for _ in range(_GROW_MAX_LEVELS):
+        parent = by_element.get(node.element.getparent())
+        if parent is None or parent.score >= node.score:
+            break  # nothing to fix: the choice or _tighten already weighed the parent
+        if _score_without_dropped(seg, parent) * TIGHTEN < node.score:
+            break
+        node = parent
+    return node
+
+
+def _score_without_dropped(seg: Segmented, node: Node) -> float:
+    """`node`'s score without its teasers and furniture-named blocks, which select_blocks drops."""
+    score = node.score
+    for block in seg.blocks[node.first:node.end]:
+        if block.value < 0 and (block.teaser or block.furniture is not None
+                                and block.furniture is not node.element
+                                and any(a is node.element for a in block.furniture.iterancestors())):
+            score -= block.value
+    return score
 
 
 def _is_good(block: Block) -> bool:
@@ -590,7 +656,8 @@ def cut_teasers(seg: Segmented, blocks: list[Block]) -> list[Block]:
     The heading's box is the smallest element around it holding other text. When the
     next kept block lies outside that box, the box was a list of links inside the
     article (already dropped) and the article goes on; otherwise what follows the
-    heading is other stories.
+    heading is other stories, unless it is plain prose: then the "Read more" was the
+    button of an expander that holds the rest of the article.
     """
     for i, block in enumerate(blocks):
         if not is_teaser_heading(block.text):
@@ -598,10 +665,19 @@ def cut_teasers(seg: Segmented, blocks: list[Block]) -> list[Block]:
         if i + 1 < len(blocks):
             nxt = blocks[i + 1].index
             box = next((n for n in seg.nodes if n.first <= block.index < n.end and n.end - n.first > 1), None)
-            if box is not None and not box.first <= nxt < box.end:
+            if box is not None and not box.first <= nxt < box.end or _is_prose_run(blocks[i + 1:]):
                 return blocks[:i] + cut_teasers(seg, blocks[i + 1:])
         return blocks[:i]
     return blocks
+
+
+def _is_prose_run(blocks: list[Block]) -> bool:
+    """True when the next few blocks are paragraphs not opening with a link: an article goes on.
+
+    Teasers open with their linked headline; paragraphs may link a word or two inside.
+    """
+    run = blocks[:_PROSE_RUN_BLOCKS]
+    return len(run) == _PROSE_RUN_BLOCKS and all(_is_good(b) and b.lead_link_chars == 0 for b in run)
 
 
 def paragraphs(blocks: list[Block]) -> list[str]:

@@ -31,10 +31,14 @@ ES = ("El ayuntamiento aprobó el martes el presupuesto del próximo año tras u
       "prolongó hasta bien entrada la noche sobre el gasto en carreteras.")
 ES2 = ("La oposición afirmó que el plan dejaba muy poco para las escuelas y prometió volver a "
        "plantear la cuestión en la próxima sesión de primavera.")
+ES3 = ("Los vecinos del barrio norte celebraron la decisión, aunque recordaron que llevan años "
+       "esperando que se arreglen las aceras de sus calles.")
 PL = ("Rada miasta przyjęła we wtorek budżet na przyszły rok po debacie, która trwała do późnych "
       "godzin nocnych i dotyczyła głównie wydatków na drogi.")
 PL2 = ("Opozycja uznała, że plan przewiduje zbyt mało pieniędzy na szkoły, i zapowiedziała powrót "
        "do tej sprawy na wiosennej sesji rady.")
+PL3 = ("Mieszkańcy północnych dzielnic przyjęli decyzję z zadowoleniem, choć przypominają, że na "
+       "remont chodników czekają już od wielu lat.")
 NAV = ("<nav><ul><li><a href='/'>Start</a></li><li><a href='/a'>Politik</a></li>"
        "<li><a href='/b'>Sport</a></li></ul></nav>")
 
@@ -132,3 +136,66 @@ def test_a_post_that_is_only_a_table() -> None:
                    (("Montag", "8 bis 16 Uhr"), ("Dienstag", "8 bis 18 Uhr"), ("Freitag", "8 bis 12 Uhr")))
     text = text_of(f"{NAV}<div class='content'><table>{rows}</table></div>")
     assert text == "Montag 8 bis 16 Uhr\n\nDienstag 8 bis 18 Uhr\n\nFreitag 8 bis 12 Uhr"
+
+
+# ---------------------------------------------------------------- class names misread as furniture
+
+def test_a_bem_state_modifier_is_not_furniture() -> None:
+    # the marked section holds under half the page's text: it is not exempt as a wrapper
+    body = (f"{NAV}<article><section class='section'><p>{DE}</p><p>{DE3}</p></section>"
+            f"<section class='section section--has-ads'><p>{DE2}</p></section></article>")
+    assert text_of(body) == f"{DE}\n\n{DE3}\n\n{DE2}"
+
+
+def test_a_bem_modifier_that_names_furniture_still_counts() -> None:
+    teasers = "".join(f"<div class='rail__item'><h3>Schlagzeile {i}</h3><p>{DE3}</p></div>" for i in range(3))
+    body = (f"<article><p>{DE}</p><p>{DE2}</p><p>{EN}</p><p>{EN2}</p>"
+            f"<div class='rail rail--trending'>{teasers}</div></article>")
+    assert text_of(body) == f"{DE}\n\n{DE2}\n\n{EN}\n\n{EN2}"
+
+
+def test_a_furniture_word_inside_a_longer_name() -> None:
+    box = ("<div class='c-newsletter-box'><p>Abonnieren Sie unseren täglichen Überblick mit den wichtigsten "
+           "Nachrichten aus der Region, jeden Morgen kostenlos in Ihrem Postfach, jederzeit kündbar.</p></div>")
+    body = f"<article><p>{DE}</p>{box}<p>{DE2}</p><p>{DE3}</p></article>"
+    assert text_of(body) == f"{DE}\n\n{DE2}\n\n{DE3}"
+
+
+def test_an_id_made_from_a_heading_is_not_a_class_name() -> None:
+    # documentation pages give each section the slug of its heading as id
+    body = (f"{NAV}<div class='document'><div class='section' id='introduction'><p>{EN}</p><p>{EN3}</p></div>"
+            f"<div class='section' id='sharing-with-a-single-server'><h2>Sharing with a single server</h2>"
+            f"<p>{EN2}</p></div></div>")
+    assert text_of(body, lang="en") == f"{EN}\n\n{EN3}\n\nSharing with a single server\n\n{EN2}"
+
+
+def test_read_more_expander_and_print_only_block_hold_article_text() -> None:
+    # each block holds under half the page's text: it is not exempt as a wrapper
+    body = f"<article><p>{ES}</p><p>{ES2}</p><div class='read-more-content'><p>{ES3}</p></div></article>"
+    assert text_of(body, lang="es") == f"{ES}\n\n{ES2}\n\n{ES3}"
+    body = f"<article><p>{PL}</p><p>{PL2}</p><div class='print-only'><p>{PL3}</p></div></article>"
+    assert text_of(body, lang="pl") == f"{PL}\n\n{PL2}\n\n{PL3}"
+
+
+def test_a_read_more_button_before_the_rest_of_the_article_does_not_end_it() -> None:
+    rest = f"<div class='story-rest'><p>{EN2}</p><p>{EN3}</p><p>{EN}</p></div>"
+    first = "Road repairs will cost the city more than expected, the finance office warned on Monday."
+    body = f"<article><p>{first}</p><div class='expander'>Read more</div>{rest}</article>"
+    assert text_of(body, lang="en") == f"{first}\n\n{EN2}\n\n{EN3}\n\n{EN}"
+
+
+def test_related_teasers_after_a_read_more_heading_still_end_the_article() -> None:
+    teasers = "".join(f"<div class='item'><a href='/s{i}'>Other story number {i} about the city council</a>"
+                      f"<p>{EN2}</p></div>" for i in range(3))
+    body = f"<article><p>{EN}</p><p>{EN3}</p><h3>Read more</h3>{teasers}</article>"
+    assert text_of(body, lang="en") == f"{EN}\n\n{EN3}"
+
+
+def test_a_shop_page_whose_description_sits_in_a_tab_menu() -> None:
+    description = ("Der Rucksack aus recyceltem Polyester fasst 22 Liter und hat ein gepolstertes Fach für "
+                   "Laptops bis 15 Zoll, dazu zwei Seitentaschen für Trinkflaschen.")
+    # the tab menu holds under half the page's text: it is not exempt as a wrapper
+    body = (f"{NAV}<div class='product'><h1>Rucksack Alpin 22</h1><p>{DE3}</p><p>{DE}</p>"
+            "<div class='tab-menu'><ul><li><a href='#d'>Beschreibung</a></li><li><a href='#p'>Pflege</a></li></ul>"
+            f"<div class='tab-panel' id='d'><p>{description}</p></div></div></div>")
+    assert text_of(body, title="Rucksack Alpin 22") == f"{DE3}\n\n{DE}\n\n{description}"

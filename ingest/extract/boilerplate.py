@@ -26,6 +26,8 @@ _CALL_TO_ACTION = re.compile(
     r"(?:comments?|reply|replies)\b.{0,40}$"
     r"|^(?:gửi|viết|xem)\s+(?:bình luận|ý kiến)\b.{0,40}$"
     r"|^(?:share|teilen|partager|chia sẻ|поделиться)\s*(?:this|on|via|:)?.{0,40}$"
+    r"|^.{0,40}\b(?:share (?:it|this(?: story| article| post)?) with|teilen sie diesen (?:artikel|beitrag)|"
+    r"partagez cet article|comparte (?:este|esta) (?:artículo|noticia)|udostępnij (?:ten )?artykuł)\b.{0,40}$"
     r"|^(?:sign up|subscribe)\b.{0,80}(?:newsletter|updates|inbox|weeks?|months?|\$|€|£)\b.{0,40}$"
     r"|^(?:follow us|like us|join us|folge uns|suivez-nous|theo dõi chúng tôi|подписывайтесь)\b.{0,60}$"
     r"|^(?:(?:story|article) continues (?:below|after)(?: (?:the |this )?(?:advertisement|ad))?|advertisement|"
@@ -87,7 +89,7 @@ _TEASER_HEADING = re.compile(
     r"lire aussi|à lire aussi|sur le même sujet|"
     r"читайте также|похожие новости|по теме|"
     r"povezane vijesti|pročitajte još|vezane vijesti|"
-    r"関連記事|関連ニュース|相关新闻|相关阅读|相關新聞)\s*[:»›>]*$",
+    r"関連記事|関連ニュース|相关新闻|相关阅读|相關新聞)\s*[:»›>.…]*$",
     re.IGNORECASE,
 )
 # A photo caption's credit: "(Photo: VNA)", "(Ảnh: TTXVN)", "Foto: dpa", or an unclosed

@@ -111,6 +111,8 @@ SENTENCE_BONUS = 1.5
 _PROSE_RUN_BLOCKS = 3
 # A chosen node grows at most this many levels up to its container (see _grow).
 _GROW_MAX_LEVELS = 3
+# A short line at the edge of the article is kept as a sentence from this many words.
+_EDGE_SENTENCE_MIN_WORDS = 4
 # A teaser is a small repeated item: a headline, a summary, perhaps a date and a label.
 _TEASER_MAX_BLOCKS = 6
 # A linked headline is at least this long (shorter links are "more" or a category label)...
@@ -636,9 +638,22 @@ def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True) -> list
         elif kind == "short":
             inside = first_good < i < last_good
             if inside and (left[i] == "good" or right[i] == "good") or (
-                    block.in_heading and right[i] == "good"):
+                    block.in_heading and right[i] == "good") or _is_edge_sentence(block, i, first_good, last_good):
                 kept.append(block)
     return kept
+
+
+def _is_edge_sentence(block: Block, i: int, first_good: int, last_good: int) -> bool:
+    """True for a short sentence right before the first paragraph or after the last one.
+
+    A post's greeting or closing line ("Hallo zusammen,", "Merci pour votre lecture !")
+    is a sentence of several words without links; datelines, tag lists and share bars at
+    the edges are not.
+    """
+    if i != first_good - 1 and i != last_good + 1:
+        return False
+    return (block.link_chars == 0 and not block.in_heading and block.row is None
+            and len(block.text.split()) >= _EDGE_SENTENCE_MIN_WORDS and bool(_SENTENCE_END.search(block.text)))
 
 
 def fallback_blocks(seg: Segmented, node: Node) -> list[Block]:

@@ -117,8 +117,11 @@ def _main_text(root: etree._Element, article: Article, title_tag: str) -> None:
     if not blocks:
         blocks = fallback_blocks(seg, node)
     title_key = normalise_space(article.title or title_tag).casefold()
-    # The headline is the title, not the text: h1s and any line repeating the title go.
-    blocks = [b for b in blocks if b.tag != "h1"]
+    # The headline is the title, not the text: an h1 before the first paragraph and any
+    # line repeating the title go. An h1 further down is a section heading (wikis, forums
+    # and page builders use h1 for every heading).
+    first_prose = next((b.index for b in blocks if not b.in_heading), None)
+    blocks = [b for b in blocks if b.tag != "h1" or first_prose is not None and b.index > first_prose]
     lines = [p for p in paragraphs(blocks) if normalise_space(p).casefold() != title_key]
     # Agency bylines ("TTXVN", "(AFP)") stand on their own line after the last paragraph,
     # where the short line itself was dropped; read them as authors.

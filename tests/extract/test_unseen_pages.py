@@ -199,3 +199,26 @@ def test_a_shop_page_whose_description_sits_in_a_tab_menu() -> None:
             "<div class='tab-menu'><ul><li><a href='#d'>Beschreibung</a></li><li><a href='#p'>Pflege</a></li></ul>"
             f"<div class='tab-panel' id='d'><p>{description}</p></div></div></div>")
     assert text_of(body, title="Rucksack Alpin 22") == f"{DE3}\n\n{DE}\n\n{description}"
+
+
+# ---------------------------------------------------------------- edges, headings
+
+def test_an_h1_inside_the_text_is_a_section_heading_but_the_headline_goes() -> None:
+    # wikis and page builders use <h1> for every section
+    body = (f"{NAV}<div class='wiki-page'><h1>Historia miasta</h1><p>{PL}</p><h1>Gospodarka</h1><p>{PL2}</p>"
+            f"<p>{PL3}</p></div>")
+    assert text_of(body, title="Historia miasta", lang="pl") == f"{PL}\n\nGospodarka\n\n{PL2}\n\n{PL3}"
+
+
+def test_a_short_greeting_and_closing_sentence_of_a_post_stay() -> None:
+    body = (f"{NAV}<div class='post'><p>Hallo zusammen, kurze Frage an alle:</p><p>{DE}</p><p>{DE2}</p>"
+            "<p>Vielen Dank im Voraus für eure Hilfe!</p></div>"
+            "<div class='post-footer'><a href='/tag/rad'>Rad</a> <a href='/tag/stadt'>Stadt</a></div>")
+    expected = ["Hallo zusammen, kurze Frage an alle:", DE, DE2, "Vielen Dank im Voraus für eure Hilfe!"]
+    assert text_of(body).split("\n\n") == expected
+
+
+def test_a_dateline_and_a_share_call_at_the_edges_still_go() -> None:
+    body = (f"<article><p>12.03.2025</p><p>{EN}</p><p>{EN2}</p><p>Like this story? Share it with a friend!</p>"
+            "<p>You may also like...</p></article>")
+    assert text_of(body, lang="en") == f"{EN}\n\n{EN2}"

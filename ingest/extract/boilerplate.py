@@ -15,7 +15,8 @@ _WS = re.compile(r"\s+")
 # "Comment (0)", "Comments 12", "Bình luận (3)", "0 Kommentare", "Комментарии (5)", "コメント(0)"
 _COMMENT_WORD = (
     r"(?:comments?|bình luận|kommentare?|commentaires?|комментари[йия]|коментар[іи]?|"
-    r"komentar[ai]?|comentarios?|commenti|reacties|コメント|评论|評論|댓글)"
+    r"komentar[ai]?|komentarze?|comentarios?|commenti|reacties|コメント|评论|評論|留言|留言列表|댓글|"
+    r"responses?|replies|antworten|réponses?|respuestas?|odpowiedzi)"
 )
 _COMMENT_COUNTER = re.compile(
     rf"^\(?\d*\)?\s*{_COMMENT_WORD}\s*[:(\[]?\s*\d*\s*[)\]]?$", re.IGNORECASE
@@ -152,6 +153,12 @@ def is_consent_notice(text: str) -> bool:
     if "cookie" not in lowered and "ciasteczk" not in lowered and "témoins" not in lowered:
         return False  # the cheap test first: this runs on every block of every page
     return bool(_CONSENT.search(text))
+
+
+def is_comment_heading(paragraph: str) -> bool:
+    """True for the heading of a comment thread: "Comments (12)", "3 Kommentare", "留言列表 (42)"."""
+    p = normalise_space(paragraph)
+    return len(p) <= 40 and bool(_COMMENT_COUNTER.match(p))
 
 
 def is_teaser_heading(paragraph: str) -> bool:

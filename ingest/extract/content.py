@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ingest.extract.boilerplate import CONSENT_MAX_CHARS, is_consent_notice, is_teaser_heading
+from ingest.extract.boilerplate import CONSENT_MAX_CHARS, is_comment_heading, is_consent_notice, is_teaser_heading
 
 # Elements that start a new block of text; everything else is inline and joins the flow.
 BLOCK_TAGS = frozenset(
@@ -74,6 +74,7 @@ _STRONG_ANYWHERE_RE = re.compile(
     r"breadcrumbs?|sharebar|commentlist)(?:[-_]|$)"
 )
 _NAME_SEPARATOR = re.compile(r"[-_]")
+_COMMENTS_RE = re.compile(r"^(?:comments?|commentlist)(?:[-_]|$)|[-_](?:comments?)$")
 _BEM_SEPARATOR = re.compile(r"__|--")
 _SLUG_MIN_SEPARATORS = 3
 _CONTENT_RE = re.compile(r"(?:^|[-_])(?:article|content|body|story|entry|post)(?:[-_]|$)")
@@ -354,7 +355,7 @@ class _Segmenter:
         # furniture around it), and the number of length checks stays bounded.
         if not self.furniture:
             self.wrapper_checks += 1
-        if (self.furniture or self.wrapper_checks >= _MAX_WRAPPER_CHECKS
+        if (self.furniture or self.wrapper_checks >= _MAX_WRAPPER_CHECKS or _is_comment_section(el)
                 or not _is_wrapper(el, self.guard_chars)):
             self.flush()
             self.furniture.append(_Furniture(el, kind))
@@ -478,6 +479,17 @@ def _has_twin(element: etree._Element) -> bool:
         if sibling is not None and sibling.tag == element.tag and (sibling.get("class") or "").split()[:1] == kind:
             return True
     return False
+
+
+def _is_comment_section(el: etree._Element) -> bool:
+    """True for an element named as the comments: never a page wrapper, however long.
+
+    A busy thread holds more text than the article it follows; the page's wrapper is
+    never named for its comments.
+    """
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    return "comment" in names and any(_COMMENTS_RE.search(part) for token in names.split()
+                                      for part in _BEM_SEPARATOR.split(token))
 
 
 def _is_wrapper(el: etree._Element, guard_chars: int) -> bool:
@@ -668,6 +680,9 @@ def fallback_blocks(seg: Segmented, node: Node) -> list[Block]:
 def cut_teasers(seg: Segmented, blocks: list[Block]) -> list[Block]:
     """Drop "Related"/"See more" headings; where one opens a block of teasers, end there.
 
+    A heading over the comments ("Comments (12)", "3 Kommentare") ends the article the
+    same way: what follows is the thread.
+
     The heading's box is the smallest element around it holding other text. When the
     next kept block lies outside that box, the box was a list of links inside the
     article (already dropped) and the article goes on; otherwise what follows the
@@ -675,7 +690,7 @@ def cut_teasers(seg: Segmented, blocks: list[Block]) -> list[Block]:
     button of an expander that holds the rest of the article.
     """
     for i, block in enumerate(blocks):
-        if not is_teaser_heading(block.text):
+        if not (is_teaser_heading(block.text) or block.in_heading and is_comment_heading(block.text)):
             continue
         if i + 1 < len(blocks):
             nxt = blocks[i + 1].index

@@ -222,3 +222,24 @@ def test_a_dateline_and_a_share_call_at_the_edges_still_go() -> None:
     body = (f"<article><p>12.03.2025</p><p>{EN}</p><p>{EN2}</p><p>Like this story? Share it with a friend!</p>"
             "<p>You may also like...</p></article>")
     assert text_of(body, lang="en") == f"{EN}\n\n{EN2}"
+
+
+# ---------------------------------------------------------------- comment threads
+
+def comments(n: int, text: str) -> str:
+    return "".join(f"<li class='item'><p><b>Leser{i}</b> schrieb:</p><p>{text}</p></li>" for i in range(n))
+
+
+def test_a_comment_section_longer_than_the_article_is_not_a_page_wrapper() -> None:
+    thread = f"<div id='post-comments' class='comments-area'><ol>{comments(6, DE3)}</ol></div>"
+    body = f"{NAV}<main><article><p>{DE}</p><p>{DE2}</p></article>{thread}</main>"
+    assert text_of(body) == f"{DE}\n\n{DE2}"
+
+
+def test_a_comment_count_heading_ends_the_article() -> None:
+    thread = "".join(f"<div class='entry'><p>{PL3}</p></div>" for _ in range(2))
+    body = f"<div class='wpis'><p>{PL}</p><p>{PL2}</p><h3>Komentarze (12)</h3>{thread}</div>"
+    assert text_of(body, lang="pl") == f"{PL}\n\n{PL2}"
+    zh = "这是一个关于城市交通的长篇报道，记者采访了多位市民，他们认为新的公交线路方便了出行。" * 3
+    body = f"<div class='post'><p>{zh}</p><h3>留言列表 (42)</h3><ul><li>{zh[::-1]}</li><li>{zh[5:]}</li></ul></div>"
+    assert text_of(body, lang="zh") == zh

@@ -114,6 +114,7 @@ _PROSE_RUN_BLOCKS = 3
 _GROW_MAX_LEVELS = 3
 # A short line at the edge of the article is kept as a sentence from this many words.
 _EDGE_SENTENCE_MIN_WORDS = 4
+_TABLE_PARTS = frozenset("tr td th tbody thead tfoot".split())
 # A teaser is a small repeated item: a headline, a summary, perhaps a date and a label.
 _TEASER_MAX_BLOCKS = 6
 # A linked headline is at least this long (shorter links are "more" or a category label)...
@@ -377,7 +378,9 @@ class _Segmenter:
         frame = self.frames.pop()
         blocks = self.out.blocks
         score = frame.score
-        if 1 <= len(blocks) - frame.first <= _TEASER_MAX_BLOCKS and _is_teaser(frame.element, blocks, frame.first):
+        # A table row with a linked first cell is a record of a data table, not a teaser.
+        if (1 <= len(blocks) - frame.first <= _TEASER_MAX_BLOCKS and frame.element.tag not in _TABLE_PARTS
+                and _is_teaser(frame.element, blocks, frame.first)):
             for block in blocks[frame.first:]:
                 if block.value > 0:
                     score -= 2 * block.value
@@ -623,6 +626,12 @@ def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True) -> list
         blocks = [b for b in blocks if b.furniture is None or b.furniture in outside]
     blocks = [b for b in blocks if not b.teaser]
     kinds = [_kind(b) for b in blocks]
+    # A linked name in a row of a data table ("<th><a>Film</a></th><td>1947</td><td>A
+    # woman who...</td>") belongs to the row's prose, not to a link list.
+    prose_rows = {b.row for b, kind in zip(blocks, kinds, strict=True) if kind == "good" and b.row is not None}
+    if prose_rows:
+        kinds = ["cell" if kind == "bad" and b.row in prose_rows else kind
+                 for b, kind in zip(blocks, kinds, strict=True)]
     n = len(blocks)
     # the nearest decided (good or bad) kind on each side of every block
     left: list[str | None] = [None] * n

@@ -243,3 +243,14 @@ def test_a_comment_count_heading_ends_the_article() -> None:
     zh = "这是一个关于城市交通的长篇报道，记者采访了多位市民，他们认为新的公交线路方便了出行。" * 3
     body = f"<div class='post'><p>{zh}</p><h3>留言列表 (42)</h3><ul><li>{zh[::-1]}</li><li>{zh[5:]}</li></ul></div>"
     assert text_of(body, lang="zh") == zh
+
+
+# ---------------------------------------------------------------- tables
+
+def test_rows_of_a_data_table_with_linked_names_are_not_teasers() -> None:
+    rows = "".join(
+        f"<tr><th><a href='/film/{i}'>Film number {i} of the list</a></th><td>19{60 + i}</td>"
+        f"<td>{EN2 if i % 2 else EN3}</td></tr>" for i in range(6))
+    body = f"{NAV}<div class='list'><p>{EN}</p><table class='data'><tbody>{rows}</tbody></table></div>"
+    text = text_of(body, lang="en")
+    assert text.count("Film number") == 6

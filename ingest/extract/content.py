@@ -39,6 +39,7 @@ STRIP_TAGS = (
 # Skipped during the walk: page furniture by HTML semantics.
 SKIP_TAGS = frozenset("nav aside footer figure figcaption form menu".split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_PHRASE_TAGS = frozenset("a abbr b bdi bdo cite code dfn em i kbd mark q s samp small strong sub sup u var".split())
 # Skip tags that may wrap the whole page (see _Segmenter._skips).
 _WRAPPER_SKIP_TAGS = frozenset("form aside nav footer menu".split())
 
@@ -349,7 +350,10 @@ class _Segmenter:
             self.add(el.text)
 
     def _open_furniture(self, el: etree._Element) -> None:
-        kind = furniture_kind(el) if el is not self.body else 0
+        # Links and phrase markup are not read for furniture names: a named one ("<a
+        # class='popup'>" on a glossary word) would cut its paragraph in pieces, and a
+        # link's text counts as links anyway.
+        kind = furniture_kind(el) if el is not self.body and el.tag not in _PHRASE_TAGS else 0
         if not kind:
             return
         # Inside furniture no wrapper can hide (it would hold less text than the

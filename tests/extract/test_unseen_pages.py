@@ -254,3 +254,11 @@ def test_rows_of_a_data_table_with_linked_names_are_not_teasers() -> None:
     body = f"{NAV}<div class='list'><p>{EN}</p><table class='data'><tbody>{rows}</tbody></table></div>"
     text = text_of(body, lang="en")
     assert text.count("Film number") == 6
+
+
+def test_a_furniture_named_link_inside_a_paragraph_does_not_cut_it() -> None:
+    # study texts and wikis link glossary words with classes such as "popup" or "tooltip"
+    linked = DE.replace("Radwegenetz", "<a class='popup' href='#g1'>Radwegenetz</a>").replace(
+        "Millionen", "<a class='tooltip share' href='#g2'>Millionen</a>")
+    text = text_of(f"{NAV}<div class='text'><p>{linked}</p><p>{DE2}</p></div>")
+    assert text == f"{DE}\n\n{DE2}"

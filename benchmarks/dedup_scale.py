@@ -38,9 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsdedup.config import Settings  # noqa: E402
 from ingest.pipeline import Pipeline  # noqa: E402
 from ingest.readers import RawDocument  # noqa: E402
+from newsdedup.config import Settings  # noqa: E402
 from storage import Store  # noqa: E402
 
 LANGS = ("en", "de", "fr", "es", "ru")
@@ -159,13 +159,13 @@ def warm_up(settings: Settings) -> None:
                        ("fr", "Le ministre a dit lundi"), ("es", "El ministro dijo el lunes"),
                        ("ru", "Министр сказал в понедельник")):
         language.detect(text, declared=lang)
-        fingerprint("", text * 5, lang, settings)
+        fingerprint("", text * 5, lang, settings.matching)
 
 
 def run_stream(args: argparse.Namespace, workdir: Path) -> dict:
     settings = Settings(db=str(workdir / "scale.db"), window_days=args.window_days)
     warm_up(settings)
-    store = Store(settings.db)
+    store = Store(settings.storage.db)
     seconds_per_doc = 86400 / args.docs_per_day
     start = 1_700_000_000.0
     now = [start]
@@ -210,13 +210,13 @@ def run_stream(args: argparse.Namespace, workdir: Path) -> dict:
             if args.max_minutes and time.perf_counter() - started_all > args.max_minutes * 60:
                 print(f"stopped after {args.max_minutes} minutes (--max-minutes)")
                 break
-    counts = store.counts()
+    counts = store.documents.counts()
     store.close()
     total = time.perf_counter() - started_all
-    print(f"kinds generated: {generator.kinds}; stored: {counts['documents']:,} documents in "
-          f"{counts['stories']:,} stories; {total:.0f} s in all")
+    print(f"kinds generated: {generator.kinds}; stored: {counts.documents:,} documents in "
+          f"{counts.stories:,} stories; {total:.0f} s in all")
     return {"settings": vars(args) | {"base_rss_mb": base_rss}, "blocks": rows, "kinds": generator.kinds,
-            "stored": counts, "seconds": total}
+            "stored": vars(counts), "seconds": total}
 
 
 def run_copies(args: argparse.Namespace, workdir: Path) -> dict:
@@ -266,7 +266,11 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=0, help="instead: one story ingested N times")
     parser.add_argument("--keep", type=Path, help="keep the database in this directory")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small run that only shows the benchmark still works (CI): 2,000 documents")
     args = parser.parse_args()
+    if args.quick:
+        args.docs, args.block, args.docs_per_day, args.names, args.words = 2000, 1000, 500, 5000, 1000
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)

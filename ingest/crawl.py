@@ -29,7 +29,8 @@ from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument
 from ingest.settings import CrawlSettings
 from ingest.sources import ArticleLink, SourceKind, detect_kind, discover_article_links, parse_feed, parse_sitemap
-from storage import ChangeKind, Source, Store
+from storage import ChangeKind, Source
+from storage.interfaces import Database
 from storage.clock import parse_utc
 
 log = logging.getLogger("newsdedup.crawl")
@@ -77,7 +78,7 @@ class SourceRun:
 
 
 class Crawler:
-    def __init__(self, store: Store, pipeline: Pipeline, settings: CrawlSettings,
+    def __init__(self, store: Database, pipeline: Pipeline, settings: CrawlSettings,
                  fetch_settings: FetchSettings) -> None:
         self.store = store
         self.pipeline = pipeline

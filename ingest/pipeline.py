@@ -27,7 +27,8 @@ from ingest.matching import (
 )
 from ingest.readers import RawDocument
 from ingest.times import epoch_seconds
-from storage import AlreadyStored, ChangeKind, NewDocument, StorageError, Store
+from storage import AlreadyStored, ChangeKind, NewDocument, StorageError, StoredSignature
+from storage.interfaces import Database
 
 log = logging.getLogger("newsdedup.pipeline")
 
@@ -55,22 +56,45 @@ class Outcome:
 UNCHANGED = "unchanged"
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What one write transaction did, for the index to follow once it committed."""
+
+    outcome: Outcome
+    document_id: int
+    new: NewDocument
+    fp: Fingerprint
+    replaced: tuple[str, ...] | None = None    # a changed document's previous anchors
+
+
+def _fingerprint_of(stored: StoredSignature) -> Fingerprint:
+    return Fingerprint(minhash_from_bytes(stored.lexical), stored.anchors, minhash_from_bytes(stored.anchor_minhash))
+
+
 def story_id_for(key: str) -> str:
     """A story's id derives from its first document's key: the same input gives the same id."""
     return "s" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 class Pipeline:
-    """Ingests raw documents into the store, keeping the live matching index in step."""
+    """Ingests raw documents into the store, keeping the live matching index in step.
 
-    def __init__(self, store: Store, settings: MatchSettings, clock: Callable[[], float] = time.time) -> None:
+    Any number of pipelines, in any number of processes, may write to one database and give
+    the stories one would: the decision which story a document joins is made inside the write
+    transaction (the database's write lock), after the index has caught up with every change
+    other writers committed since this one last looked (the change log, by sequence number).
+    """
+
+    def __init__(self, store: Database, settings: MatchSettings, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self._check_fingerprint_settings()
         self.index = StoryIndex(settings)
-        self.index.load(store.documents.signatures_since(self._window_start()),
-                        store.documents.anchor_document_frequencies())
+        with store.snapshot():
+            self.index.load(store.documents.signatures_since(self._window_start()),
+                            store.documents.anchor_document_frequencies())
+            self._seen_seq = store.documents.head_seq()
         self._since_eviction = 0
 
     def _check_fingerprint_settings(self) -> None:
@@ -99,40 +123,72 @@ class Pipeline:
 
     def _ingest_document(self, doc: Document) -> Outcome:
         documents = self.store.documents
+        # Outside the lock: the cheap check most re-reads end with, and the costly fingerprint.
         existing = documents.find(doc.key)
         if existing and existing.content_hash == doc.content_hash:
             return Outcome(doc.key, None, existing.story_id, existing.lang)
         copy_of = None if existing else documents.copy_of(doc.content_hash)
-        if copy_of:
-            # An exact copy (wire copy on another site): its fingerprints are the original's.
-            fp = Fingerprint(minhash_from_bytes(copy_of.lexical), copy_of.anchors,
-                             minhash_from_bytes(copy_of.anchor_minhash))
-        else:
-            fp = fingerprint(doc.title, doc.text, doc.lang, self.settings)
-        new = self._new_document(doc, fp)
-        if existing:
-            old_anchors = documents.anchors_of(existing.id)
-            with self.store.transaction():
-                documents.change(existing.id, existing.story_id, new, existing.revision + 1, old_anchors)
-            self.index.remove(existing.id)
-            self.index.count(old_anchors, -1)
-            self._index(existing.id, existing.story_id, new, fp)
-            return Outcome(doc.key, ChangeKind.CHANGED, existing.story_id, doc.lang)
-        joined = copy_of.story_id if copy_of else self.index.decide(fp, doc.lang).story_id
+        fp = _fingerprint_of(copy_of) if copy_of else fingerprint(doc.title, doc.text, doc.lang, self.settings)
         try:
             with self.store.transaction():
-                languages = documents.story_languages(joined) if joined else set()
-                kind = change_kind(joined, doc.lang, languages)
-                story_id = joined or story_id_for(doc.key)
-                document_id = documents.add(new, story_id, kind)
+                self._catch_up()
+                written = self._decide_and_write(doc, fp)
+                self._seen_seq = documents.head_seq()
         except AlreadyStored:
-            # Another process stored this key between our check and our write: it is stored once.
+            # Another writer stored this key between our check and our write: it is stored once.
             stored = documents.find(doc.key)
             if stored is None:
                 raise
             return Outcome(doc.key, None, stored.story_id, stored.lang)
-        self._index(document_id, story_id, new, fp)
-        return Outcome(doc.key, kind, story_id, doc.lang)
+        # The index follows what was committed, never a write that rolled back.
+        if written.replaced is not None:
+            self.index.remove(written.document_id)
+            self.index.count(written.replaced, -1)
+        if written.outcome.kind is not None:
+            self._index(written.document_id, written.outcome.story_id, written.new, written.fp)
+        return written.outcome
+
+    def _decide_and_write(self, doc: Document, fp: Fingerprint) -> _Written:
+        """Inside the write transaction: what the document is, and its write."""
+        documents = self.store.documents
+        existing = documents.find(doc.key)  # again: another writer may have stored it meanwhile
+        if existing and existing.content_hash == doc.content_hash:
+            unchanged = Outcome(doc.key, None, existing.story_id, existing.lang)
+            return _Written(unchanged, existing.id, self._new_document(doc, fp), fp)
+        if existing:
+            new = self._new_document(doc, fp)
+            old_anchors = documents.anchors_of(existing.id)
+            documents.change(existing.id, existing.story_id, new, existing.revision + 1, old_anchors)
+            changed = Outcome(doc.key, ChangeKind.CHANGED, existing.story_id, doc.lang)
+            return _Written(changed, existing.id, new, fp, replaced=old_anchors)
+        copy_of = documents.copy_of(doc.content_hash)
+        if copy_of:
+            # An exact copy (wire copy on another site) is the original's story, with its fingerprints.
+            fp = _fingerprint_of(copy_of)
+            joined: str | None = copy_of.story_id
+        else:
+            joined = self.index.decide(fp, doc.lang).story_id
+        kind = change_kind(joined, doc.lang, documents.story_languages(joined) if joined else set())
+        story_id = joined or story_id_for(doc.key)
+        new = self._new_document(doc, fp)
+        document_id = documents.add(new, story_id, kind)
+        return _Written(Outcome(doc.key, kind, story_id, doc.lang), document_id, new, fp)
+
+    def _catch_up(self) -> None:
+        """Bring the index up to date with what other writers committed since we last looked."""
+        window_start = self._window_start()
+        for seq, kind, sig in self.store.documents.changes_since(self._seen_seq):
+            self._seen_seq = seq
+            held = self.index.documents.get(sig.document_id)
+            if kind is ChangeKind.CHANGED and held is not None:
+                self.index.remove(sig.document_id)
+                self.index.count(held.candidate.anchors, -1)
+            elif held is not None:
+                continue  # already indexed (loaded at start, or our own)
+            self.index.count(sig.anchors)
+            if sig.window_time >= window_start:
+                self.index.add(sig.document_id, sig.story_id, sig.lang, sig.window_time,
+                               minhash_from_bytes(sig.lexical), sig.anchors, minhash_from_bytes(sig.anchor_minhash))
 
     def _new_document(self, doc: Document, fp: Fingerprint) -> NewDocument:
         now = self.clock()

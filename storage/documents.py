@@ -55,6 +55,19 @@ class Documents:
                 "WHERE d.window_time >= ? ORDER BY d.id", (window_start,)):
             yield _signature(row)
 
+    def head_seq(self) -> int:
+        """The newest change's sequence number (0 before the first)."""
+        return int(self.conn.one("SELECT coalesce(max(seq), 0) FROM changes")[0])
+
+    def changes_since(self, seq: int) -> list[tuple[int, ChangeKind, StoredSignature]]:
+        """Every change after `seq`, oldest first, with the changed document's signature as it is
+        now: what another writer stored since this one last looked."""
+        rows = self.conn.all(
+            f"SELECT c.seq, c.kind, {_SIGNATURE_COLUMNS} FROM changes c "
+            "JOIN documents d ON d.id = c.document_id JOIN signatures s ON s.document_id = d.id "
+            "WHERE c.seq > ? ORDER BY c.seq", (seq,))
+        return [(int(r[0]), ChangeKind(r[1]), _signature(r[2:])) for r in rows]
+
     def anchor_document_frequencies(self) -> tuple[dict[str, int], int]:
         df = {str(t): int(n) for t, n in self.conn.all("SELECT token, df FROM anchor_df WHERE df > 0")}
         return df, int(self.conn.one("SELECT count(*) FROM documents")[0])

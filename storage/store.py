@@ -82,6 +82,15 @@ class Store:
             raise
         self.conn.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One consistent read of several queries (a WAL snapshot); writers are not blocked."""
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
     # -- meta
 
     def meta(self, key: str) -> str | None:

@@ -101,7 +101,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement (default 5)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--write", action="store_true", help="write the results table into README.md")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small run that only shows the benchmark still works (CI): 50 documents, 1 s each")
     args = parser.parse_args()
+    if args.quick:
+        args.docs, args.duration, args.connections = 50, 1, 4
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed (apt-get install wrk nginx)")
@@ -114,12 +118,14 @@ def main() -> None:
         with args.corpus.open(encoding="utf-8") as src:
             corpus.write_text("".join(line for _, line in zip(range(args.docs), src, strict=False)), encoding="utf-8")
         db = tmp / "bench.db"
+        settings = tmp / "empty.toml"  # no developer's newsdedup.toml applies
+        settings.write_text("")
         subprocess.run([sys.executable, "-m", "newsdedup", "replay", str(corpus), "--db", str(db), "-q"], check=True,
-                       cwd=ROOT, env={**os.environ, "NEWSDEDUP_CONFIG": str(tmp / "none.toml")})
+                       cwd=ROOT, env={**os.environ, "NEWSDEDUP_CONFIG": str(settings)})
 
         port = free_port()
         server_code = ("import sys; from feeds.server import build_server; from newsdedup.config import Settings; "
-                       f"build_server({str(db)!r}, Settings(port={port}), log_level='warning').run()")
+                       f"build_server({str(db)!r}, Settings(port={port}).feeds, log_level='warning').run()")
         procs.append(subprocess.Popen([sys.executable, "-c", server_code], cwd=ROOT))
         feed_url = f"http://127.0.0.1:{port}/feed.atom"
         wait_for(feed_url)

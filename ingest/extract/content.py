@@ -15,6 +15,7 @@ furniture (share, comment, related), which are the same across sites and languag
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -196,14 +197,20 @@ def furniture_kind(el: etree._Element) -> int:
     role = el.get("role")
     if role in ("navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"):
         return STRONG_FURNITURE
-    names = el.get("class") or ""
+    names = el.get("class")
     ident = el.get("id")
+    if not names and not ident:
+        return NOT_FURNITURE
+    return _names_kind(names or "", ident or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_kind(names: str, ident: str) -> int:
+    """furniture_kind() of a class attribute and an id; pages repeat them, so it is cached."""
     # An id of many words is an anchor made from a heading ("sharing-with-a-single-
     # developer"), not a component name.
     if ident and len(_NAME_SEPARATOR.findall(ident)) < _SLUG_MIN_SEPARATORS:
         names = f"{names} {ident}"
-    if len(names) <= 1:
-        return NOT_FURNITURE
     kind = NOT_FURNITURE
     content = False
     for token in names.lower().split():

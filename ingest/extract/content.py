@@ -337,7 +337,9 @@ class _Segmenter:
         """
         if el is self.body or not (is_hidden(el) or el.tag in SKIP_TAGS):
             return False
-        return not (el.tag in _WRAPPER_SKIP_TAGS and _is_wrapper(el, self.guard_chars))
+        if el.tag not in _WRAPPER_SKIP_TAGS or el.tag == "aside" and furniture_kind(el):
+            return True  # an <aside id="sidebar"> is a sidebar, however long its live feed
+        return not _is_wrapper(el, self.guard_chars)
 
     def open(self, el: etree._Element) -> None:
         tag = el.tag

@@ -262,3 +262,10 @@ def test_a_furniture_named_link_inside_a_paragraph_does_not_cut_it() -> None:
         "Millionen", "<a class='tooltip share' href='#g2'>Millionen</a>")
     text = text_of(f"{NAV}<div class='text'><p>{linked}</p><p>{DE2}</p></div>")
     assert text == f"{DE}\n\n{DE2}"
+
+
+def test_a_named_sidebar_with_a_long_live_feed_is_not_a_page_wrapper() -> None:
+    feed = "".join(f"<li class='live-item'><p>{FR2 if i % 2 else ES2}</p></li>" for i in range(6))
+    body = (f"<div class='main'><article><p>{FR}</p><p>{FR2}</p></article>"
+            f"<aside id='sidebar'><ul>{feed}</ul></aside></div>")
+    assert text_of(body, lang="fr") == f"{FR}\n\n{FR2}"

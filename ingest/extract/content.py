@@ -512,7 +512,7 @@ def _is_wrapper(el: etree._Element, guard_chars: int) -> bool:
     """True for an element that holds most of the page's text, whatever its name."""
     if guard_chars <= 0:
         return False
-    return el.xpath("string-length()") > WRAPPER_SHARE * guard_chars
+    return bool(el.xpath("string-length()") > WRAPPER_SHARE * guard_chars)
 
 
 def choose_node(seg: Segmented) -> tuple[Node | None, bool]:

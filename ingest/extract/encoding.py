@@ -100,16 +100,17 @@ def decode(body: bytes, *, http_charset: str | None = None, html: bool = False,
         if body.startswith(bom):
             return body[len(bom):].decode(name, errors="replace"), name
     check_not_binary(body, stage)
-    candidates = [_lookup(http_charset)]
+    candidates: list[str | None] = [_lookup(http_charset)]
     if html:
         head = body[:_PRESCAN_BYTES]
         m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
         label = _lookup(m.group(1).decode("ascii", "ignore")) if m else None
         # A page cannot declare UTF-16 in its own bytes: without a BOM it is not UTF-16.
         candidates.append("utf-8" if label and label.startswith("utf-16") else label)
-    for name in candidates:
-        if not name:
+    for candidate in candidates:
+        if not candidate:
             continue
+        name = candidate
         if name != "utf-8" and _SINGLE_BYTE.match(name) and not body.isascii():
             try:
                 return body.decode("utf-8"), "utf-8"  # labelled legacy, written in UTF-8

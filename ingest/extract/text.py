@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from ingest.extract.article import Article
 from ingest.extract.boilerplate import clean_paragraphs, is_furniture, is_teaser_heading, normalise_space
@@ -42,7 +43,7 @@ def extract_text_dump(text: str, *, title: str | None = None) -> Article:
     article.text = "\n\n".join(paragraphs)
     article.url = meta.get("url")  # type: ignore[assignment]
     article.published = article.published or date_from_url(article.url)
-    article.authors = list(meta["authors"])  # type: ignore[arg-type]
+    article.authors = list(cast(list[str], meta["authors"]))
     if not article.title and paragraphs:
         article.title = title_from_text(paragraphs[0])
     if not article.text:

@@ -34,6 +34,7 @@ from feeds.http import IMMUTABLE, RenderCache, respond
 from feeds.metrics import CHANGE_LOG_HEAD, LATENCY, REGISTRY, RENDERS, REQUESTS
 from feeds.render import Rendered
 from feeds.settings import FeedSettings
+from feeds.slow_clients import with_header_timeout
 from feeds.websub import Publisher
 from storage import StorageError
 from storage.reader import FeedReader, ThreadReaders
@@ -274,6 +275,8 @@ def build_server(db_path: str, fs: FeedSettings | None = None, **config: Any) ->
     """A uvicorn server for the app on fs.host:port (default 127.0.0.1:8080); `.run()` blocks."""
     fs = fs or FeedSettings()
     options: dict[str, Any] = {"host": fs.host, "port": fs.port, "log_level": "info", "access_log": False,
-                               "lifespan": "on", "timeout_graceful_shutdown": 5, **config}
+                               "lifespan": "on", "timeout_graceful_shutdown": 5,
+                               "http": with_header_timeout(fs.header_timeout),
+                               "timeout_keep_alive": fs.keep_alive_timeout, **config}
     return uvicorn.Server(uvicorn.Config(create_app(db_path, fs), **options))
 

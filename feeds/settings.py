@@ -21,6 +21,9 @@ class FeedSettings(Section):
     max_age: int = setting(60, "seconds the live feeds may be cached (Cache-Control max-age)", check=NOT_NEGATIVE,
                            key="feed_max_age")
     title: str = setting("newsdedup stories", "the feeds' title", key="feed_title")
+    header_timeout: float = setting(10.0, "seconds a client has to send a request's headers before the server "
+                                          "closes the connection (slow or stalled clients)", check=POSITIVE)
+    keep_alive_timeout: float = setting(5.0, "seconds an idle kept-alive connection stays open", check=POSITIVE)
     websub_hub: str = setting("", "WebSub hub URL to advertise and notify; empty: off")
     websub_poll_seconds: float = setting(5.0, "how often the server looks for new changes to announce",
                                          check=POSITIVE)

@@ -35,6 +35,17 @@ TAG_AUTHORITY = "tag:newsdedup,2025"
 EPOCH = "1970-01-01T00:00:00Z"
 # What a version is to its story, by the change that added it.
 ROLE = {ChangeKind.CREATED: "original", ChangeKind.VERSION: "version", ChangeKind.TRANSLATION: "translation"}
+# Titles longer than this are cut (at a word, with an ellipsis) in feeds and pages; the stored
+# title keeps every character, for matching. Real headlines stay far below it.
+MAX_TITLE_CHARS = 300
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text`, or its first words up to `limit` characters and an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:.-") + "…"
 
 
 @dataclass(frozen=True)
@@ -315,7 +326,8 @@ def _version(doc: DocumentRow, text: RevisionRow, source: SourceRow | None, *, r
     host = urlsplit(source_url or url).hostname if (source_url or url) else None
     site = str(host) if host else None
     return Version(
-        document_id=doc.id, url=url, title=xml_safe(text.title).strip() or "(untitled)", text=xml_safe(text.text),
+        document_id=doc.id, url=url, title=shorten(xml_safe(text.title).strip(), MAX_TITLE_CHARS) or "(untitled)",
+        text=xml_safe(text.text),
         lang=xml_safe(lang) or "und", published=iso_time(published),
         authors=tuple(xml_safe(a) for a in authors), description=xml_safe(description) or None,
         source_id=doc.source_id, source_name=source_name or site, source_url=source_url, role=role,

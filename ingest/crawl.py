@@ -30,8 +30,8 @@ from ingest.readers import RawDocument
 from ingest.settings import CrawlSettings
 from ingest.sources import ArticleLink, SourceKind, detect_kind, discover_article_links, parse_feed, parse_sitemap
 from storage import ChangeKind, Source
-from storage.interfaces import Database
 from storage.clock import parse_utc
+from storage.interfaces import Database
 
 log = logging.getLogger("newsdedup.crawl")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ TEXT_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+# JSON can spell code points no text can hold: half a UTF-16 surrogate pair ("\ud800").
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -36,6 +39,7 @@ class RawDocument:
     size: int = 0                 # bytes read, for progress
     source_id: int | None = None  # the crawled source it came from
     locator: tuple[str, int, str] | None = None  # (file, offset of the JSONL line or -1, key): to read it again
+    repairs: list[str] = field(default_factory=list)  # what reading had to mend, for a warning
 
 
 @dataclass
@@ -134,14 +138,30 @@ def _parse_line(line: bytes, origin: str, max_bytes: int, locator: tuple[str, in
         return ReadFailure(origin, IngestError(ErrorKind.TOO_LARGE, "read",
                                                f"the record is over the {max_bytes:,}-byte limit"), len(line))
     try:
-        record = _record(json.loads(line), origin)
+        obj = json.loads(line)
+        mended = _mend_surrogates(obj)
+        record = _record(obj, origin)
     except (ValueError, UnicodeDecodeError) as exc:
         return ReadFailure(origin, IngestError(ErrorKind.MALFORMED, "read", f"not a JSON object: {exc}"), len(line))
     except IngestError as exc:
         return ReadFailure(origin, exc, len(line))
     record.size = len(line)
     record.locator = locator
+    if mended:
+        record.repairs.append(f"{mended} lone surrogate code point(s) replaced with U+FFFD")
     return record
+
+
+def _mend_surrogates(obj: object) -> int:
+    """Replace lone surrogates in a decoded JSON object's strings, in place; return how many."""
+    if not isinstance(obj, dict):
+        return 0
+    count = 0
+    for name, value in obj.items():
+        if isinstance(value, str) and _LONE_SURROGATE.search(value):
+            obj[name], n = _LONE_SURROGATE.subn("\ufffd", value)
+            count += n
+    return count
 
 
 def read_again(locator: tuple[str, int, str], origin: str, *, max_bytes: int) -> RawDocument | ReadFailure:

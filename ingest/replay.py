@@ -41,6 +41,7 @@ class ReplaySummary:
 
 def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str = "sorted",
            on_error: Callable[[str, IngestError], None] = lambda origin, error: None,
+           on_warning: Callable[[str, str], None] = lambda origin, message: None,
            on_progress: Callable[[int], None] = lambda size: None) -> ReplaySummary:
     """Ingest every document under `paths`; failures are recorded, reported to `on_error` and skipped."""
     summary = ReplaySummary()
@@ -77,6 +78,8 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
         else:
             try:
                 summary.outcomes[pipeline.ingest(raw).label] += 1
+                for repair in raw.repairs:
+                    on_warning(origin, repair)
             except IngestError as exc:
                 fail(origin, exc)
         on_progress(size)

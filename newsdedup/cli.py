@@ -162,7 +162,8 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
         with click.progressbar(length=max(total_size(list(paths)), 1), label="replaying", file=sys.stderr,
                                hidden=not show_progress) as bar:
             summary = replay_inputs(pipeline, list(paths), max_bytes=settings.reading.max_document_bytes,
-                                    on_error=_report, on_progress=bar.update, order=settings.reading.replay_order)
+                                    on_error=_report, on_warning=_warn, on_progress=bar.update,
+                                    order=settings.reading.replay_order)
     click.echo(summary.line())
     sys.exit(1 if summary.errors else 0)
 
@@ -174,6 +175,10 @@ def _pipeline(store: Store, settings: Settings) -> Pipeline:
         return Pipeline(store, settings.matching)
     except ValueError as exc:  # the database was made with other fingerprint settings
         raise click.ClickException(str(exc)) from None
+
+
+def _warn(origin: str, message: str) -> None:
+    click.secho(f"warning: {origin}: {message}", fg="yellow", err=True)
 
 
 def _report(origin: str, error: IngestError) -> None:
@@ -213,6 +218,24 @@ def feed(ctx: click.Context, db: str | None) -> None:
 
     settings = _settings(ctx, db=db)
     sys.stdout.buffer.write(live_feed_atom(settings.storage.db, settings.feeds))
+
+
+@main.command()
+@click.argument("destination", type=click.Path(dir_okay=False))
+@_db_option
+@click.pass_context
+def backup(ctx: click.Context, destination: str, db: str | None) -> None:
+    """Write a consistent copy of the database to DESTINATION, safe while the daemon writes.
+
+    Uses SQLite's online backup: the copy is the database as of one moment, and writers
+    are never blocked for long. Restore by stopping newsdedup and putting the copy in place
+    of the database file (remove any leftover FILE-wal and FILE-shm beside it first).
+    """
+    from storage.backup import backup_database
+
+    settings = _settings(ctx, db=db)
+    size = backup_database(settings.storage.db, destination)
+    click.echo(f"backed up {settings.storage.db} to {destination} ({size:,} bytes)")
 
 
 @main.group()
@@ -439,7 +462,7 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
     if replay_paths:
         with _open_store(settings) as store:
             summary = replay_inputs(_pipeline(store, settings), list(replay_paths),
-                                    max_bytes=settings.reading.max_document_bytes, on_error=_report,
+                                    max_bytes=settings.reading.max_document_bytes, on_error=_report, on_warning=_warn,
                                     order=settings.reading.replay_order)
         click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
     base = settings.feeds.public_base_url()

@@ -80,14 +80,20 @@ class Settings:
         settings = cls()
         named = config_file or os.environ.get(CONFIG_ENV)
         path = Path(named or DEFAULT_CONFIG_FILE)
-        if named and not path.is_file():
+        try:
+            exists = path.is_file()
+        except OSError as exc:
+            raise ValueError(f"cannot read the settings file {str(path)!r}: {exc.strerror}") from None
+        if named and not exists:
             raise ValueError(f"the settings file {named!r} does not exist")
-        if path.is_file():
+        if exists:
             try:
                 with path.open("rb") as fh:
                     values = tomllib.load(fh)
             except tomllib.TOMLDecodeError as exc:
                 raise ValueError(f"{path}: not valid TOML: {exc}") from None
+            except OSError as exc:
+                raise ValueError(f"cannot read the settings file {str(path)!r}: {exc.strerror}") from None
             settings._apply(_flatten(values, str(path)), origin=str(path))
         env: dict[str, Any] = {}
         for name, value in os.environ.items():

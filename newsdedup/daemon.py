@@ -45,7 +45,7 @@ from ingest.crawl import Crawler
 from ingest.fetch import Fetcher
 from ingest.pipeline import Pipeline
 from newsdedup.config import Settings
-from storage import Source, Store
+from storage import Source, StorageError, StorageReadOnly, Store
 from storage.clock import parse_utc
 
 log = logging.getLogger("newsdedup.daemon")
@@ -61,7 +61,15 @@ MAX_JITTER_SECONDS = 60.0
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.storage.db)
+        try:
+            self.store = Store(settings.storage.db)
+        except StorageReadOnly:
+            # Feeds need only reads: serve them, and say why nothing is crawled.
+            log.warning("%s is read-only: serving its feeds without crawling (make it writable to crawl)",
+                        settings.storage.db)
+            self.read_only = True
+            return
+        self.read_only = False
         self.pipeline = Pipeline(self.store, settings.matching)
         self.crawler = Crawler(self.store, self.pipeline, settings.crawl, settings.fetch)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -83,13 +91,23 @@ class Daemon:
         """Serve feeds and crawl on schedule until SIGINT/SIGTERM; in-flight documents finish first."""
         self._loop = asyncio.get_running_loop()
         self._slots = asyncio.Semaphore(max(1, self.settings.daemon.max_concurrent_sources))
-        metrics.register(REGISTRY)
-        self._init_gauges()
         self._server = build_server(self.settings.storage.db, self.settings.feeds)
         self._stop = asyncio.Event()
         previous = self._install_signal_handlers()
         server_thread = threading.Thread(target=self._server.run, name="feed-server", daemon=True)
         server_thread.start()
+        if self.read_only:
+            try:
+                await self._wait_for_server(server_thread)
+                await self._stop.wait()
+            finally:
+                self._server.should_exit = True
+                await asyncio.to_thread(server_thread.join, 10)
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+            return
+        metrics.register(REGISTRY)
+        self._init_gauges()
         try:
             await self._wait_for_server(server_thread)
             async with Fetcher(self.settings.fetch) as fetcher:
@@ -235,18 +253,24 @@ class Daemon:
                 return
             self._running_ids.add(source_id)
             self._update_queue()
+            retry_at: float | None = None
             try:
                 run = await self.crawler.run_source(self.fetcher, source)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a bug or a database failure: log it, keep the source on its schedule
+            except StorageError as exc:  # disk full, database locked too long...: said once, retried later
+                log.error("source %s: the run stopped: %s", source_id, exc.message)
+                run, retry_at = None, time.time() + source.current_interval
+            except Exception:  # a bug: log it, keep the source on its schedule
                 log.exception("source %s: the run failed", source_id)
                 self.store.sources.record_run(source_id, kind=None, next_due=time.time() + source.interval_seconds,
                                               error_kind="internal", error="the run failed; see the daemon's log")
                 run = None
             finally:
                 self._running_ids.discard(source_id)
-            if run is None or not run.interrupted:
+            if retry_at is not None:  # the store failed: do not ask it when the source is due
+                self._schedule(source_id, retry_at)
+            elif run is None or not run.interrupted:
                 self._schedule_next(source_id)
         finally:
             if acquired:

@@ -85,5 +85,10 @@ class Connection:
             cursor = self.raw.execute(sql, tuple(params))
             yield from cursor
 
+    def rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it rolls back itself on a full disk)."""
+        if self.raw.in_transaction:
+            self.execute("ROLLBACK")
+
     def close(self) -> None:
         self.raw.close()

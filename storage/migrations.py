@@ -80,7 +80,7 @@ def migrate(conn: Connection) -> int:
             conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
     except BaseException:
-        conn.execute("ROLLBACK")
+        conn.rollback()
         raise
     conn.execute("COMMIT")
     return version

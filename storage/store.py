@@ -78,7 +78,7 @@ class Store:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.rollback()
             raise
         self.conn.execute("COMMIT")
 

@@ -641,9 +641,13 @@ def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True) -> list
     kinds = [_kind(b) for b in blocks]
     # A linked name in a row of a data table ("<th><a>Film</a></th><td>1947</td><td>A
     # woman who...</td>") belongs to the row's prose, not to a link list.
+    # The same for a linked item in a list whose other items are prose ("<li><a>Bug
+    # 1553982</a> lands</li>" among paragraphs of release notes).
     prose_rows = {b.row for b, kind in zip(blocks, kinds, strict=True) if kind == "good" and b.row is not None}
-    if prose_rows:
-        kinds = ["cell" if kind == "bad" and b.row in prose_rows else kind
+    prose_lists = {b.element.getparent() for b, kind in zip(blocks, kinds, strict=True)
+                   if kind == "good" and b.tag == "li"}
+    if prose_rows or prose_lists:
+        kinds = ["cell" if kind == "bad" and _in_prose(b, prose_rows, prose_lists) else kind
                  for b, kind in zip(blocks, kinds, strict=True)]
     n = len(blocks)
     # the nearest decided (good or bad) kind on each side of every block
@@ -697,6 +701,13 @@ def fallback_blocks(seg: Segmented, node: Node) -> list[Block]:
     on, so every block is "short": all of them are kept but link lists and teasers.
     """
     return [b for b in seg.blocks[node.first:node.end] if not b.teaser and _kind(b) != "bad"]
+
+
+def _in_prose(block: Block, prose_rows: set[etree._Element], prose_lists: set[etree._Element]) -> bool:
+    """True for a block in a table row or a list that also holds a paragraph of prose."""
+    if block.row is not None:
+        return block.row in prose_rows
+    return block.tag == "li" and block.element.getparent() in prose_lists
 
 
 def cut_teasers(seg: Segmented, blocks: list[Block]) -> list[Block]:

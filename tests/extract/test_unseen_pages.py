@@ -269,3 +269,12 @@ def test_a_named_sidebar_with_a_long_live_feed_is_not_a_page_wrapper() -> None:
     body = (f"<div class='main'><article><p>{FR}</p><p>{FR2}</p></article>"
             f"<aside id='sidebar'><ul>{feed}</ul></aside></div>")
     assert text_of(body, lang="fr") == f"{FR}\n\n{FR2}"
+
+
+def test_a_linked_item_in_a_list_of_prose_items_stays() -> None:
+    notes = [f"<li>{EN}</li>", "<li><a href='/bug/1553982'>Bug 1553982 has landed in the nightly build</a></li>",
+             f"<li>{EN2}</li>", f"<li>{EN3}</li>"]
+    related = "<ul><li><a href='/a'>Another story about the council budget</a></li>" \
+              "<li><a href='/b'>One more story about the city roads</a></li></ul>"
+    text = text_of(f"{NAV}<div class='notes'><p>{FR}</p><ul>{''.join(notes)}</ul>{related}</div>", lang="en")
+    assert text == f"{FR}\n\n{EN}\n\nBug 1553982 has landed in the nightly build\n\n{EN2}\n\n{EN3}"

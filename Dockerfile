@@ -9,6 +9,7 @@ COPY pyproject.toml README.md ./
 COPY ingest ./ingest
 COPY storage ./storage
 COPY feeds ./feeds
+COPY newsdedup ./newsdedup
 COPY seeds ./seeds
 RUN pip install . && useradd --system --uid 10001 --home-dir /data newsdedup \
     && mkdir -p /data && chown newsdedup /data

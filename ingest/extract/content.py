@@ -55,7 +55,7 @@ _STRONG = (
     r"advertisement|advertising|adverts|ads?|adslot|adunit|dfp|sponsor|sponsored|outbrain|taboola|"
     r"cookie|cookies|consent|gdpr|breadcrumbs?|popup|modal|byline|caption|credits?|"
     r"more-stories|also-read|trending|most-popular|mostpopular|most-read|mostread|"
-    r"login|visually-hidden|sr-only|screen-reader-text|skip-link|author-bio|authorbio|"
+    r"login|visually-hidden|sr-only|screen-reader-text|skip-link|author-bio|authorbio|signature|"
     r"pagination|pager|nav|navbar|navigation|toolbar|inline-related"
 )
 _WEAK = (
@@ -157,6 +157,7 @@ class Block:
     index: int = 0                           # position in the page's blocks
     linked_first_line: bool = False          # "<a>headline</a><br>summary"
     lead_link_chars: int = 0                 # length of the link the block opens with
+    anchor_chars: int = 0                    # link text that points into the page itself ("#p123")
 
     @property
     def link_density(self) -> float:
@@ -296,12 +297,14 @@ class _Segmenter:
         self.skipped: etree._Element | None = None
         self.wrapper_checks = 0
         self.link_depth = 0
+        self.anchor_depth = 0  # open links to a place in the page itself (href="#...")
         self.heading_depth = 0
         self._start_block_text()
 
     def _start_block_text(self) -> None:
         self.parts: list[str] = []
         self.link_chars = 0
+        self.anchor_chars = 0
         self.line_link_chars = -1  # link length of the block's first line, once a <br> ends it
         self.lead_link = 0         # link length before the block's first unlinked text
         self.lead_open = True
@@ -351,6 +354,8 @@ class _Segmenter:
                 self.heading_depth += 1
         elif tag == "a":
             self.link_depth += 1
+            if _is_anchor_link(el):
+                self.anchor_depth += 1
         elif tag == "br":
             if self.line_link_chars < 0:
                 self.line_link_chars = self.link_chars
@@ -383,6 +388,8 @@ class _Segmenter:
                 self.heading_depth -= 1
         elif tag == "a":
             self.link_depth = max(0, self.link_depth - 1)
+            if _is_anchor_link(el):
+                self.anchor_depth = max(0, self.anchor_depth - 1)
         if self.furniture and self.furniture[-1].element is el:
             self.flush()
             self.furniture.pop()
@@ -409,6 +416,8 @@ class _Segmenter:
         if self.link_depth:
             length = text_length(text.strip())
             self.link_chars += length
+            if self.anchor_depth:
+                self.anchor_chars += length
             if self.lead_open:
                 self.lead_link += length
         elif self.lead_open and not text.isspace():
@@ -422,6 +431,7 @@ class _Segmenter:
         if _SOFT_HYPHEN in raw:
             raw = raw.replace(_SOFT_HYPHEN, "")  # a hyphenation hint inside a word, never shown
         links, first_line_links, lead = self.link_chars, self.line_link_chars, self.lead_link
+        anchors = self.anchor_chars
         self._start_block_text()
         text = "\n".join(line for line in (_WS.sub(" ", x).strip() for x in raw.split("\n")) if line)
         if not text:
@@ -435,6 +445,7 @@ class _Segmenter:
         if tag in ("td", "th") and len(self.frames) > 1 and self.frames[-2].element.tag == "tr":
             block.row = self.frames[-2].element
         block.lead_link_chars = lead
+        block.anchor_chars = anchors
         if first_line_links >= _LINKED_LINE_MIN_CHARS and "\n" in text:
             head = text.split("\n", 1)[0]
             block.linked_first_line = first_line_links >= _LINKED_LINE_SHARE * text_length(head)
@@ -468,6 +479,8 @@ def _is_teaser(element: etree._Element, blocks: list[Block], first: int) -> bool
     repetition (the item has a sibling of the same tag and class).
     """
     items = blocks[first:]
+    if any(b.anchor_chars for b in items):
+        return False  # a headline linking into the page is a post's permalink (forums, comments)
     if len(items) == 1:
         single = items[0]
         truncated = single.lead_link_chars >= _LINKED_LINE_MIN_CHARS and single.text.endswith(("...", "…"))
@@ -482,6 +495,10 @@ def _is_teaser(element: etree._Element, blocks: list[Block], first: int) -> bool
             or items[prose[0]].chars > _TEASER_SUMMARY_MAX_CHARS):
         return False
     return _has_twin(element)
+
+
+def _is_anchor_link(el: etree._Element) -> bool:
+    return (el.get("href") or "").startswith("#")
 
 
 def _has_twin(element: etree._Element) -> bool:
@@ -522,14 +539,23 @@ def choose_node(seg: Segmented) -> tuple[Node | None, bool]:
     block sits in furniture-named markup the names are ignored (a page that calls its
     article a "widget" still has one).
     """
+    teasers_before = [0]  # teaser blocks before each index
+    for block in seg.blocks:
+        teasers_before.append(teasers_before[-1] + block.teaser)
     best: Node | None = None
     for node in seg.nodes:
-        if node.end > node.first and (best is None or node.score > best.score):
+        # A node inside a teaser closed before the teaser was known and kept its score.
+        inside_teaser = teasers_before[node.end] - teasers_before[node.first] == node.end - node.first
+        if node.end > node.first and not inside_teaser and (best is None or node.score > best.score):
             best = node
-    if best is None or best.score > 0:
+    if best is not None and best.score > 0:
         return _grow(seg, _tighten(seg, best)), True
-    for node in seg.nodes:
-        if node.end > node.first and node.prose > best.prose:
+    with_text = [node for node in seg.nodes if node.end > node.first]
+    if not with_text:
+        return None, True
+    best = with_text[0]
+    for node in with_text:
+        if node.prose > best.prose:
             best = node
     if best.prose <= 0:
         best = _most_text(seg)
@@ -624,20 +650,22 @@ def _kind(block: Block) -> str:
     return "short"
 
 
-def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True) -> list[Block]:
+def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True, keep_teasers: bool = False) -> list[Block]:
     """The blocks of the chosen container that are article text.
 
     Blocks in furniture-named markup inside the container are dropped; prose is kept;
     link lists are dropped. A short block takes the class of its neighbours: kept
     between prose blocks (a subheading, a one-line paragraph), dropped at the edges,
     where short lines are datelines, tag lists and share bars. A heading needs prose
-    after it, a data table prose beside it.
+    after it, a data table prose beside it. Teasers are dropped unless `keep_teasers`
+    (a page that is nothing but repeated items: a forum thread, a list of posts).
     """
     blocks = seg.blocks[node.first:node.end]
     if use_names:
         outside = {node.element, *node.element.iterancestors()}
         blocks = [b for b in blocks if b.furniture is None or b.furniture in outside]
-    blocks = [b for b in blocks if not b.teaser]
+    if not keep_teasers:
+        blocks = [b for b in blocks if not b.teaser]
     kinds = [_kind(b) for b in blocks]
     # A linked name in a row of a data table ("<th><a>Film</a></th><td>1947</td><td>A
     # woman who...</td>") belongs to the row's prose, not to a link list.

@@ -115,6 +115,9 @@ def _main_text(root: etree._Element, article: Article, title_tag: str) -> None:
         # block drops them all. The same container, names ignored.
         blocks = cut_teasers(seg, select_blocks(seg, node, use_names=False))
     if not blocks:
+        # A page of repeated items only (a forum thread, a list of posts) looks like teasers.
+        blocks = select_blocks(seg, node, use_names=False, keep_teasers=True)
+    if not blocks:
         blocks = fallback_blocks(seg, node)
     title_key = normalise_space(article.title or title_tag).casefold()
     # The headline is the title, not the text: an h1 before the first paragraph and any

@@ -278,3 +278,29 @@ def test_a_linked_item_in_a_list_of_prose_items_stays() -> None:
               "<li><a href='/b'>One more story about the city roads</a></li></ul>"
     text = text_of(f"{NAV}<div class='notes'><p>{FR}</p><ul>{''.join(notes)}</ul>{related}</div>", lang="en")
     assert text == f"{FR}\n\n{EN}\n\nBug 1553982 has landed in the nightly build\n\n{EN2}\n\n{EN3}"
+
+
+# ---------------------------------------------------------------- forums
+
+def forum_thread(bodies: list[str]) -> str:
+    posts = "".join(
+        f"<div class='post' id='p{i}'><div class='postprofile'><a href='/u/{i}'>Nutzer{i}</a></div>"
+        f"<div class='postbody'><h3><a href='#p{i}'>Re: Radweg in der Innenstadt</a></h3>"
+        f"<div class='content'>{body}</div><div class='signature'>Gruß aus Köln</div></div></div>"
+        for i, body in enumerate(bodies))
+    return f"{NAV}<div id='page-body'><h2>Radweg in der Innenstadt</h2>{posts}</div>"
+
+
+def test_forum_posts_with_permalink_headings_are_not_teasers() -> None:
+    text = text_of(forum_thread([DE, DE2, DE3]))
+    for body in (DE, DE2, DE3):
+        assert body in text
+    assert "Gruß aus Köln" not in text
+
+
+def test_a_page_that_is_only_a_list_of_posts_is_not_empty() -> None:
+    items = "".join(f"<div class='entry'><a href='/post/{i}'>Beitrag Nummer {i} über den Radverkehr</a>"
+                    f"<p>{body}</p></div>" for i, body in enumerate((DE, DE2, DE3)))
+    text = text_of(f"{NAV}<div class='entries'>{items}</div>")
+    for body in (DE, DE2, DE3):
+        assert body in text

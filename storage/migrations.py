@@ -34,9 +34,30 @@ def _v2_columns_of_later_builds(conn: Connection, db: sqlite_utils.Database) -> 
         conn.execute("ALTER TABLE revisions ADD COLUMN meta_kept INTEGER NOT NULL DEFAULT 0")
 
 
+def _v3_crawl_frontier(conn: Connection, db: sqlite_utils.Database) -> None:
+    """The crawler's memory of articles (retries with backoff, revisits of recent articles) and
+    each source's health."""
+    conn.execute("""CREATE TABLE frontier (
+        url TEXT PRIMARY KEY,
+        source_id INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('retry', 'revisit', 'done', 'given_up')),
+        attempts INTEGER NOT NULL DEFAULT 0,    -- failed fetches in a row (retry) or revisits made
+        next_at REAL,                           -- epoch seconds of the next try or revisit; NULL: none
+        first_seen REAL NOT NULL,               -- when the crawler first met the URL
+        listed_as TEXT,                         -- the listing's item as last seen (pubDate, updated, title, guid)
+        last_error_kind TEXT,
+        last_error TEXT
+    ) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX frontier_due ON frontier(source_id, next_at)")
+    for column, definition in (("consecutive_failures", "INTEGER NOT NULL DEFAULT 0"), ("failing_since", "TEXT"),
+                               ("paused_reason", "TEXT")):
+        conn.execute(f"ALTER TABLE sources ADD COLUMN {column} {definition}")
+
+
 MIGRATIONS: list[Callable[[Connection, sqlite_utils.Database], None]] = [
     _v1_first_release,
     _v2_columns_of_later_builds,
+    _v3_crawl_frontier,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

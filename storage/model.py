@@ -83,6 +83,9 @@ class Source:
     last_success: str | None
     last_error_kind: str | None
     last_error: str | None
+    consecutive_failures: int = 0      # runs in a row that failed to read the source
+    failing_since: str | None = None   # when the current run of failures began
+    paused_reason: str | None = None   # why the crawler stopped polling it (None: it polls)
 
     @property
     def current_interval(self) -> int:

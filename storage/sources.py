@@ -9,7 +9,8 @@ from storage.connection import Connection
 from storage.model import FetchState, Source
 
 _COLUMNS = ("id", "url", "title", "kind", "lang", "interval_seconds", "poll_interval", "enabled",
-            "added", "next_due", "last_run", "last_success", "last_error_kind", "last_error")
+            "added", "next_due", "last_run", "last_success", "last_error_kind", "last_error",
+            "consecutive_failures", "failing_since", "paused_reason")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM sources"
 # What `update` may change; the rest is the crawler's to record.
 _EDITABLE = frozenset({"title", "lang", "interval_seconds", "enabled"})

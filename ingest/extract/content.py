@@ -693,20 +693,22 @@ def select_blocks(seg: Segmented, node: Node, *, use_names: bool = True, keep_te
             last = kinds[i]
     good = [i for i, kind in enumerate(kinds) if kind == "good"]
     first_good, last_good = (good[0], good[-1]) if good else (n, -1)
-    kept: list[Block] = []
+    keep = [False] * n
     for i, block in enumerate(blocks):
         kind = kinds[i]
         if kind == "good":
-            kept.append(block)
+            keep[i] = True
         elif kind == "cell":
-            if left[i] == "good" or right[i] == "good":
-                kept.append(block)
+            keep[i] = left[i] == "good" or right[i] == "good"
         elif kind == "short":
             inside = first_good < i < last_good
-            if inside and (left[i] == "good" or right[i] == "good") or (
-                    block.in_heading and right[i] == "good") or _is_edge_sentence(block, i, first_good, last_good):
-                kept.append(block)
-    return kept
+            keep[i] = (inside and (left[i] == "good" or right[i] == "good")
+                       or block.in_heading and right[i] == "good" or _is_edge_sentence(block, i, first_good, last_good))
+    # A heading over a kept table or list ("Öffnungszeiten" above the hours) heads it.
+    for i in range(n - 1):
+        if blocks[i].in_heading and not keep[i] and kinds[i + 1] == "cell" and keep[i + 1]:
+            keep[i] = True
+    return [block for block, kept in zip(blocks, keep, strict=True) if kept]
 
 
 def _is_edge_sentence(block: Block, i: int, first_good: int, last_good: int) -> bool:

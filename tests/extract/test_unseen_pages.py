@@ -304,3 +304,10 @@ def test_a_page_that_is_only_a_list_of_posts_is_not_empty() -> None:
     text = text_of(f"{NAV}<div class='entries'>{items}</div>")
     for body in (DE, DE2, DE3):
         assert body in text
+
+
+def test_a_heading_over_a_table_after_the_last_paragraph_stays() -> None:
+    rows = "".join(f"<tr><td>{day}</td><td>{hours}</td></tr>" for day, hours in
+                   (("Montag", "8 bis 16 Uhr"), ("Freitag", "8 bis 12 Uhr")))
+    body = f"{NAV}<div class='content'><p>{DE}</p><p>{DE2}</p><h2>Öffnungszeiten</h2><table>{rows}</table></div>"
+    assert text_of(body).endswith(f"{DE2}\n\nÖffnungszeiten\n\nMontag 8 bis 16 Uhr\n\nFreitag 8 bis 12 Uhr")

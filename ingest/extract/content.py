@@ -56,6 +56,7 @@ _STRONG = (
     r"cookie|cookies|consent|gdpr|breadcrumbs?|popup|modal|byline|caption|credits?|"
     r"more-stories|also-read|trending|most-popular|mostpopular|most-read|mostread|"
     r"login|visually-hidden|sr-only|screen-reader-text|skip-link|author-bio|authorbio|signature|"
+    r"gallery|galerie|bildergalerie|slideshow|carousel|"
     r"pagination|pager|nav|navbar|navigation|toolbar|inline-related"
 )
 _WEAK = (

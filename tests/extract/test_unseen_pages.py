@@ -311,3 +311,11 @@ def test_a_heading_over_a_table_after_the_last_paragraph_stays() -> None:
                    (("Montag", "8 bis 16 Uhr"), ("Freitag", "8 bis 12 Uhr")))
     body = f"{NAV}<div class='content'><p>{DE}</p><p>{DE2}</p><h2>Öffnungszeiten</h2><table>{rows}</table></div>"
     assert text_of(body).endswith(f"{DE2}\n\nÖffnungszeiten\n\nMontag 8 bis 16 Uhr\n\nFreitag 8 bis 12 Uhr")
+
+
+def test_a_photo_gallery_inside_the_article_is_furniture() -> None:
+    slides = "".join(f"<li><h2>{i}/20 Bild</h2><p>{DE3 if i % 2 else DE2}</p><p class='credits'>dpa</p></li>"
+                     for i in range(1, 3))
+    gallery = f"<div class='bildergalerie'><ul class='legends'>{slides}</ul></div>"
+    body = f"<article><p>{DE}</p><p>{EN}</p>{gallery}<p>{EN2}</p><p>{FR}</p></article>"
+    assert text_of(body) == f"{DE}\n\n{EN}\n\n{EN2}\n\n{FR}"

@@ -90,7 +90,6 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 # Scripts where one character is about a word: length counts these three times.
 _WIDE_CHARS = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?。！？…:;\"'”’»)]\s*$")
-_WS = re.compile(r"[^\S\n]+")
 _SOFT_HYPHEN = "\u00ad"
 # Each check measures a subtree's text; past this many the page is adversarial.
 _MAX_WRAPPER_CHECKS = 200
@@ -231,6 +230,8 @@ def _names_kind(names: str, ident: str) -> int:
 
 
 def text_length(text: str) -> int:
+    if text.isascii():
+        return len(text)  # the common case, without the regex
     return len(text) + 2 * len(_WIDE_CHARS.findall(text))
 
 
@@ -434,7 +435,7 @@ class _Segmenter:
         links, first_line_links, lead = self.link_chars, self.line_link_chars, self.lead_link
         anchors = self.anchor_chars
         self._start_block_text()
-        text = "\n".join(line for line in (_WS.sub(" ", x).strip() for x in raw.split("\n")) if line)
+        text = "\n".join(line for line in (" ".join(x.split()) for x in raw.split("\n")) if line)
         if not text:
             return
         if not unicodedata.is_normalized("NFC", text):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-_WS = re.compile(r"\s+")
-
 # "Comment (0)", "Comments 12", "Bình luận (3)", "0 Kommentare", "Комментарии (5)", "コメント(0)"
 _COMMENT_WORD = (
     r"(?:comments?|bình luận|kommentare?|commentaires?|комментари[йия]|коментар[іи]?|"
@@ -110,11 +108,12 @@ _AGENCY_LINE = re.compile(r"^[-–—(]?\s*([A-Z][A-Za-z]{1,5}(?:/[A-Z][A-Za-z]{
 # A byline glued to the end of the last paragraph: "...in this field.-VNA"
 _TRAILING_AGENCY = re.compile(r"(?<=[.!?”\"'])\s*[-–—]\s*([A-Z]{2,6})\s*$")
 # End-of-article marks: "./." closes Vietnamese agency copy; "(END)", "-30-" and "###" others.
+_END_MARK_ENDINGS = ("./.", "(END)", "-30-", "###")
 _END_MARK = re.compile(r"(?:\s*\./\.|\s*\(END\)|\s*-30-|\s*###)\s*$")
 
 
 def normalise_space(text: str) -> str:
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split and \s agree on what whitespace is; split is faster
 
 
 def is_furniture(paragraph: str) -> str | None:
@@ -198,6 +197,8 @@ def split_trailing_agency(paragraph: str) -> tuple[str, str | None]:
 
 def split_end_mark(paragraph: str) -> tuple[str, bool]:
     """("text.", True) when the paragraph closes with an end-of-article mark."""
+    if not paragraph.rstrip().endswith(_END_MARK_ENDINGS):
+        return paragraph, False  # the cheap test first: the regex backtracks on every space
     m = _END_MARK.search(paragraph)
     if not m:
         return paragraph, False

@@ -33,7 +33,14 @@ from ingest.extract.content import (
     select_blocks,
 )
 from ingest.extract.encoding import check_not_binary, decode
-from ingest.extract.metadata import PageMeta, date_from_url, parse_time, read_metadata, time_elements
+from ingest.extract.metadata import (
+    PageMeta,
+    date_from_url,
+    marked_elements,
+    parse_time,
+    read_metadata,
+    time_elements,
+)
 from ingest.extract.text import title_from_text
 from ingest.language import normalise_tag
 
@@ -68,14 +75,15 @@ def extract_html(body: bytes | str, *, url: str | None = None,
     if root is None:
         return article
     meta = read_metadata(root, url)
-    published, updated = time_elements(root)
+    marked = marked_elements(root)
+    published, updated = time_elements(root, marked)
     title_tag = normalise_space(root.findtext(".//title") or "")
     _apply_metadata(article, meta, header, title_tag)
     article.published = article.published or published or date_from_url(article.url or url)
     article.updated = article.updated or updated or parse_time(header.get("last-modified"))
     # The same name often comes twice: "Jane Doe" in JSON-LD, "By JANE DOE" in the byline.
     known = {a.casefold() for a in article.authors}
-    for author in _markup_authors(root):
+    for author in _markup_authors(marked):
         if author.casefold() not in known and len(article.authors) < 10:
             known.add(author.casefold())
             article.authors.append(author)
@@ -234,10 +242,14 @@ def _clean_title(title: str, site_name: str | None) -> str:
     return max(parts, key=len)
 
 
-def _markup_authors(root: etree._Element) -> list[str]:
-    """Author names marked up in the body: itemprop="author" and rel="author" links."""
+def _markup_authors(marked: list[etree._Element]) -> list[str]:
+    """Author names marked up in the body: itemprop="author" and rel="author" links.
+
+    `marked` is metadata.marked_elements() of the page.
+    """
     names = []
-    for el in root.xpath('.//*[@itemprop="author"] | .//a[@rel="author"]')[:10]:
+    authors = [el for el in marked if el.get("itemprop") == "author" or el.tag == "a" and el.get("rel") == "author"]
+    for el in authors[:10]:
         inner = el.xpath('.//*[@itemprop="name"]')
         value = inner[0].get("content") or inner[0].text_content() if inner else el.get("content")
         value = normalise_space(value or el.text_content())

@@ -47,10 +47,10 @@ _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\
 _URL_STAMP = re.compile(r"[-/_]((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{4,9}(?:\.\w+)?$")
 
 
-_TIME_XPATH = (
-    './/*[@itemprop="datePublished" or @itemprop="dateModified" or @itemprop="dateCreated"]'
-    " | .//time[@datetime]"
-)
+# Every element that marks up a date or an author, in one scan of the tree (each XPath
+# scan costs a fraction of a millisecond; comparing attribute values in XPath, more).
+_MARKED = etree.XPath(".//*[@itemprop] | .//time[@datetime] | .//a[@rel]")
+_DATE_PROPS = ("datePublished", "dateModified", "dateCreated")
 
 
 @dataclass
@@ -297,10 +297,20 @@ def read_metadata(root: etree._Element, base_url: str | None = None) -> PageMeta
     return meta
 
 
-def time_elements(root: etree._Element) -> tuple[str | None, str | None]:
-    """(published, updated) from itemprop dates and <time datetime> in the page."""
+def marked_elements(root: etree._Element) -> list[etree._Element]:
+    """The elements with an itemprop, <time datetime> and <a rel>, in document order."""
+    return list(_MARKED(root))
+
+
+def time_elements(root: etree._Element, marked: list[etree._Element] | None = None) -> tuple[str | None, str | None]:
+    """(published, updated) from itemprop dates and <time datetime> in the page.
+
+    `marked` is marked_elements(root), when the caller has it already.
+    """
     published = updated = first_time = None
-    for el in root.xpath(_TIME_XPATH):
+    for el in marked if marked is not None else marked_elements(root):
+        if not (el.get("itemprop") in _DATE_PROPS or el.tag == "time" and el.get("datetime") is not None):
+            continue
         prop = (el.get("itemprop") or "").lower()
         moment = parse_time(el.get("datetime") or el.get("content"))
         if not moment:

@@ -51,6 +51,8 @@ _CONSENT = re.compile(
     r"[^.!?]{0,120}\b(?:cookies?|cookie-?dateien|ciasteczk\w*|témoins)\b",
     re.IGNORECASE,
 )
+# Substrings one of which every consent notice holds, in any capitalisation that occurs.
+_CONSENT_HINTS = ("ookie", "OOKIE", "iasteczk", "IASTECZK", "émoins", "ÉMOINS")
 # A consent notice is a box, not an article: past this length a paragraph is prose.
 CONSENT_MAX_CHARS = 700
 # A photo credit on a line of its own: "Photo: Getty Images", "Foto: dpa", "Ảnh: TTXVN".
@@ -148,8 +150,7 @@ def is_furniture(paragraph: str) -> str | None:
 
 def is_consent_notice(text: str) -> bool:
     """True for a cookie or consent notice ("Wir verwenden Cookies, um ...")."""
-    lowered = text.lower()
-    if "cookie" not in lowered and "ciasteczk" not in lowered and "témoins" not in lowered:
+    if not any(word in text for word in _CONSENT_HINTS):
         return False  # the cheap test first: this runs on every block of every page
     return bool(_CONSENT.search(text))
 

@@ -89,7 +89,7 @@ _STATE_CLASS = re.compile(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # Scripts where one character is about a word: length counts these three times.
 _WIDE_CHARS = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_SENTENCE_END = re.compile(r"[.!?。！？…:;\"'”’»)]\s*$")
+_SENTENCE_END_CHARS = frozenset(".!?。！？…:;\"'”’»)")
 _SOFT_HYPHEN = "\u00ad"
 # Each check measures a subtree's text; past this many the page is adversarial.
 _MAX_WRAPPER_CHECKS = 200
@@ -229,6 +229,12 @@ def _names_kind(names: str, ident: str) -> int:
     return NOT_FURNITURE if content else kind
 
 
+def ends_sentence(text: str) -> bool:
+    """True when the last visible character closes a sentence (or a quote or bracket)."""
+    stripped = text.rstrip()
+    return bool(stripped) and stripped[-1] in _SENTENCE_END_CHARS
+
+
 def text_length(text: str) -> int:
     if text.isascii():
         return len(text)  # the common case, without the regex
@@ -248,7 +254,7 @@ def block_value(block: Block) -> float:
     if n <= CONSENT_MAX_CHARS and is_consent_notice(block.text):
         return -n  # prose in shape, furniture in meaning: the container must avoid it
     value = n * (1 - density) ** 2
-    if _SENTENCE_END.search(block.text):
+    if ends_sentence(block.text):
         value *= SENTENCE_BONUS
     return value
 
@@ -639,7 +645,7 @@ def _is_good(block: Block) -> bool:
         return False
     if block.chars - block.link_chars < GOOD_MIN_UNLINKED_CHARS:
         return False
-    return block.chars >= GOOD_MIN_CHARS or bool(_SENTENCE_END.search(block.text))
+    return block.chars >= GOOD_MIN_CHARS or ends_sentence(block.text)
 
 
 def _kind(block: Block) -> str:
@@ -723,7 +729,7 @@ def _is_edge_sentence(block: Block, i: int, first_good: int, last_good: int) -> 
     if i != first_good - 1 and i != last_good + 1:
         return False
     return (block.link_chars == 0 and not block.in_heading and block.row is None
-            and len(block.text.split()) >= _EDGE_SENTENCE_MIN_WORDS and bool(_SENTENCE_END.search(block.text)))
+            and len(block.text.split()) >= _EDGE_SENTENCE_MIN_WORDS and ends_sentence(block.text))
 
 
 def fallback_blocks(seg: Segmented, node: Node) -> list[Block]:

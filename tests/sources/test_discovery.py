@@ -36,6 +36,20 @@ def test_link_tags_then_feedish_anchors() -> None:
     assert [f.url for f in discover_feeds(page, base)] == ["https://example.org/category/news/feed/"]
 
 
+def test_feedish_anchors_the_strained_parse_must_still_see() -> None:
+    # Anchors whose href cannot name a feed are not built (discovery._feed_page_parts):
+    # what urlsplit and re.IGNORECASE make of an href must not be lost ("ſ" is an "s" to the
+    # pattern, a newline is dropped), nor an href that resolves into a feedish base path.
+    page = """<html><body><a href="/r&#383;&#383;">long s</a><a href="/fe\ned">newline</a>
+    <a href="?page=2">query only</a><a href="/news/">News</a><a href="atom.xml">Atom <b>feed</b></a></body></html>"""
+    assert [(f.url, f.title) for f in discover_feeds(page, "https://example.org/")] == [
+        ("https://example.org/rſſ", "long s"), ("https://example.org/feed", "newline"),
+        ("https://example.org/atom.xml", "Atom feed")]
+    assert [f.url for f in discover_feeds(page, "https://example.org/feed/")] == [
+        "https://example.org/rſſ", "https://example.org/feed", "https://example.org/feed/?page=2",
+        "https://example.org/feed/atom.xml"]
+
+
 def test_common_paths_and_robots_sitemaps() -> None:
     urls = common_feed_urls("https://example.org/some/page?x=1")
     assert urls[:3] == ["https://example.org/feed", "https://example.org/rss", "https://example.org/rss.xml"]

@@ -110,3 +110,45 @@ def test_titles_decode_by_charset_utf8_or_meta() -> None:
     for body, charset in cases:
         (link,) = discover_article_links(body, "https://e.org/", charset=charset)
         assert link.title == title
+
+
+def test_what_the_strained_parse_must_still_see() -> None:
+    # The page is read in parts (ingest.sources.pages.ElementStrainer); these are the cases
+    # where a part left out could change the result: a <base> after the links, or inside a
+    # <nav>; dot segments; headers of sections; script text in a link; links inside links.
+    html = """<html><body><main><a href="2024/05/14/relative-before-base">Before base</a>
+    <a href="/x/../2024/05/14/dot-segment-story">Dots</a>
+    <section><header><a href="/2024/05/14/section-header-story">Section header</a></header></section>
+    <a href="/2024/05/14/script-in-text-story">Words <script>var x;</script><!-- note --><span>more</span></a>
+    <a href="//news.example/2024/05/14/scheme-relative-story">Scheme relative</a>
+    <a href=" /2024/05/14/spaced-href-story ">Spaced</a>
+    </main><base href="https://news.example/late/"></body></html>"""
+    assert [(link.url, link.title) for link in discover_article_links(html, "https://news.example/page")] == [
+        ("https://news.example/late/2024/05/14/relative-before-base", "Before base"),
+        ("https://news.example/2024/05/14/dot-segment-story", "Dots"),
+        ("https://news.example/2024/05/14/section-header-story", "Section header"),
+        ("https://news.example/2024/05/14/script-in-text-story", "Words var x;more"),
+        ("https://news.example/2024/05/14/scheme-relative-story", "Scheme relative"),
+        ("https://news.example/2024/05/14/spaced-href-story", "Spaced"),
+    ]
+    html = """<html><body><nav><base href="https://news.example/from-nav/"><a href="2024/05/14/nav-link">N</a></nav>
+    <div role="Navigation"><a href="/2024/05/14/role-case-story">Role</a></div>
+    <a href="2024/05/14/outer-story-link"><div><nav>inside nav</nav><a href="/2024/05/14/inner-story">Inner</a>
+    </div></a>
+    <header><article><a href="/2024/05/14/article-in-page-header">In header</a></article></header>
+    <footer><header><a href="/2024/05/14/header-in-footer">X</a></header></footer></body></html>"""
+    assert [(link.url, link.title) for link in discover_article_links(html, "https://news.example/page")] == [
+        ("https://news.example/from-nav/2024/05/14/outer-story-link", "inside navInner"),
+        ("https://news.example/2024/05/14/inner-story", "Inner"),
+    ]
+
+
+@pytest.mark.parametrize(("body", "title"), [
+    (b'\xef\xbb\xbf<a href="/2024/05/14/a-long-story-slug">caf\xc3\xa9</a>', "café"),  # UTF-8 with BOM
+    (b'\xff\xfe' + '<a href="/2024/05/14/a-long-story-slug">café</a>'.encode("utf-16-le"), "café"),  # BOM only
+    (b'<a href="/2024/05/14/a-long-story-slug">caf\xe9</a>', "café"),  # nothing declared: Latin-1
+    (b'<meta charset="utf-8"><a href="/2024/05/14/a-long-story-slug">caf\xe9 ok \xc3\xa9</a>', "caf\ufffd ok é"),
+])
+def test_undeclared_and_broken_encodings(body: bytes, title: str) -> None:
+    (link,) = discover_article_links(body, "https://e.org/")
+    assert link.title == title

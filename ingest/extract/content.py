@@ -187,13 +187,14 @@ def is_hidden(el: etree._Element) -> bool:
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
-def furniture_kind(el: etree._Element) -> int:
+def furniture_kind(el: etree._Element, *, comments_are_content: bool = False) -> int:
     """2 for an element named or marked as furniture, 1 for a weaker hint, 0 for neither.
 
     Each class and id name is read on its own. A name for content ("article-body") beside
     one for furniture ("pagination-first") wins: the furniture word then describes a state
     of the article. Names for state or taxonomy are ignored: WordPress marks articles
-    "tag-social-media category-ads has-comments".
+    "tag-social-media category-ads has-comments". On a live blog the entries are often
+    named comments (`comments_are_content`): there the comment words name nothing.
     """
     role = el.get("role")
     if role in ("navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"):
@@ -202,11 +203,11 @@ def furniture_kind(el: etree._Element) -> int:
     ident = el.get("id")
     if not names and not ident:
         return NOT_FURNITURE
-    return _names_kind(names or "", ident or "")
+    return _names_kind(names or "", ident or "", comments_are_content)
 
 
 @functools.lru_cache(maxsize=4096)
-def _names_kind(names: str, ident: str) -> int:
+def _names_kind(names: str, ident: str, comments_are_content: bool = False) -> int:
     """furniture_kind() of a class attribute and an id; pages repeat them, so it is cached."""
     # An id of many words is an anchor made from a heading ("sharing-with-a-single-
     # developer"), not a component name.
@@ -220,6 +221,8 @@ def _names_kind(names: str, ident: str) -> int:
         # BEM: "block__element--modifier", each part read on its own. A modifier may name
         # furniture ("rail--trending") or a state ("section--has-ads"), which is ignored.
         parts = [part for part in _BEM_SEPARATOR.split(token) if part and not _STATE_CLASS.search(part)]
+        if comments_are_content:
+            parts = [part for part in parts if not _COMMENTS_RE.search(part)]
         if any(_STRONG_RE.search(part) or _STRONG_ANYWHERE_RE.search(part) for part in parts):
             kind = STRONG_FURNITURE
         elif any(_WEAK_RE.search(part) for part in parts):
@@ -259,15 +262,16 @@ def block_value(block: Block) -> float:
     return value
 
 
-def segment(body: etree._Element, guard_chars: int) -> Segmented:
+def segment(body: etree._Element, guard_chars: int, *, live_blog: bool = False) -> Segmented:
     """Cut `body` into text blocks in document order and score every block element.
 
     Hidden elements and nav/aside/footer/figure are skipped. Elements named as furniture
     are walked but their blocks count against the element holding them, so the chosen
     container avoids them; one that holds most of the page's text (`guard_chars` is the
     body's length) is a page wrapper ("with-sidebar", "widget Blog"), not furniture.
+    On a page that says it is a live blog, elements named comments are its entries.
     """
-    return _Segmenter(body, guard_chars).run()
+    return _Segmenter(body, guard_chars, live_blog=live_blog).run()
 
 
 @dataclass
@@ -296,9 +300,10 @@ class _Segmenter:
     furniture-named elements, which decide how a block's value counts.
     """
 
-    def __init__(self, body: etree._Element, guard_chars: int) -> None:
+    def __init__(self, body: etree._Element, guard_chars: int, *, live_blog: bool = False) -> None:
         self.body = body
         self.guard_chars = guard_chars
+        self.live_blog = live_blog
         self.out = Segmented()
         self.frames: list[_Frame] = []
         self.furniture: list[_Furniture] = []
@@ -348,9 +353,12 @@ class _Segmenter:
         """
         if el is self.body or not (is_hidden(el) or el.tag in SKIP_TAGS):
             return False
-        if el.tag not in _WRAPPER_SKIP_TAGS or el.tag == "aside" and furniture_kind(el):
+        if el.tag not in _WRAPPER_SKIP_TAGS or el.tag == "aside" and self._furniture_kind(el):
             return True  # an <aside id="sidebar"> is a sidebar, however long its live feed
         return not _is_wrapper(el, self.guard_chars)
+
+    def _furniture_kind(self, el: etree._Element) -> int:
+        return furniture_kind(el, comments_are_content=self.live_blog)
 
     def open(self, el: etree._Element) -> None:
         tag = el.tag
@@ -375,14 +383,15 @@ class _Segmenter:
         # Links and phrase markup are not read for furniture names: a named one ("<a
         # class='popup'>" on a glossary word) would cut its paragraph in pieces, and a
         # link's text counts as links anyway.
-        kind = furniture_kind(el) if el is not self.body and el.tag not in _PHRASE_TAGS else 0
+        kind = self._furniture_kind(el) if el is not self.body and el.tag not in _PHRASE_TAGS else 0
         if not kind:
             return
         # Inside furniture no wrapper can hide (it would hold less text than the
         # furniture around it), and the number of length checks stays bounded.
         if not self.furniture:
             self.wrapper_checks += 1
-        if (self.furniture or self.wrapper_checks >= _MAX_WRAPPER_CHECKS or _is_comment_section(el)
+        if (self.furniture or self.wrapper_checks >= _MAX_WRAPPER_CHECKS
+                or not self.live_blog and _is_comment_section(el)
                 or not _is_wrapper(el, self.guard_chars)):
             self.flush()
             self.furniture.append(_Furniture(el, kind))

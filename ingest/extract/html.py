@@ -87,7 +87,7 @@ def extract_html(body: bytes | str, *, url: str | None = None,
             known.add(author.casefold())
             article.authors.append(author)
 
-    _main_text(root, article, title_tag)
+    _main_text(root, article, title_tag, live_blog=meta.live_blog)
     if meta.article_body and len(article.text) < 0.5 * len(meta.article_body):
         # Pages rendered by scripts, or cut by a paywall, often carry the whole text in
         # their JSON-LD for search engines: what the page itself says its article is.
@@ -101,7 +101,7 @@ def extract_html(body: bytes | str, *, url: str | None = None,
     return article
 
 
-def _main_text(root: etree._Element, article: Article, title_tag: str) -> None:
+def _main_text(root: etree._Element, article: Article, title_tag: str, *, live_blog: bool = False) -> None:
     """Set `article.text` from the page body, and notes when there is none."""
     body_el = root.find("body")
     if body_el is None:
@@ -111,7 +111,7 @@ def _main_text(root: etree._Element, article: Article, title_tag: str) -> None:
         return
     _strip_invisible(body_el)
     page_chars = len(body_el.xpath("string()"))
-    seg = segment(body_el, page_chars)
+    seg = segment(body_el, page_chars, live_blog=live_blog)
     node, use_names = choose_node(seg)
     if node is None:
         article.notes.append("the page has no text (script-only or empty body)")

@@ -65,6 +65,7 @@ class PageMeta:
     description: str | None = None
     image: str | None = None
     article_body: str | None = None   # JSON-LD articleBody, a hint for the content finder
+    live_blog: bool = False           # JSON-LD says LiveBlogPosting: entries may be named comments
 
 
 def clean(value: object) -> str | None:
@@ -239,6 +240,7 @@ def read_metadata(root: etree._Element, base_url: str | None = None) -> PageMeta
         elif not page and any(_PAGE_TYPE.search(t) for t in types):
             page = obj
     ld = article or page
+    meta.live_blog = any(t.rsplit(":", 1)[-1].lower() == "liveblogposting" for t in _types(article))
 
     meta.title = _first(clean(article.get("headline")), props.get("og:title"), props.get("twitter:title"),
                         props.get("dc.title"))

@@ -319,3 +319,19 @@ def test_a_photo_gallery_inside_the_article_is_furniture() -> None:
     gallery = f"<div class='bildergalerie'><ul class='legends'>{slides}</ul></div>"
     body = f"<article><p>{DE}</p><p>{EN}</p>{gallery}<p>{EN2}</p><p>{FR}</p></article>"
     assert text_of(body) == f"{DE}\n\n{EN}\n\n{EN2}\n\n{FR}"
+
+
+# ---------------------------------------------------------------- live blogs
+
+def test_live_ticker_entries_named_comments_are_the_text_of_a_live_blog() -> None:
+    entries = "".join(f"<div class='comment ticker-item'><time>10:{i}0</time><p>{body}</p></div>"
+                      for i, body in enumerate((DE, DE2, DE3)))
+    ld = ("<script type='application/ld+json'>{\"@context\": \"https://schema.org\", "
+          "\"@type\": \"LiveBlogPosting\", \"headline\": \"Liveticker: Stadtrat\"}</script>")
+    body = f"{NAV}<div class='ticker'><p>{EN}</p><p>{EN2}</p>{entries}</div>"
+    page_html = f"<html lang='de'><head>{ld}</head><body>{body}</body></html>"
+    text = extract_html(page_html).text
+    for entry in (DE, DE2, DE3):
+        assert entry in text
+    # without the page saying it is a live blog, the same entries are a comment thread
+    assert DE3 not in text_of(body)

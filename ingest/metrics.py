@@ -24,6 +24,13 @@ ERRORS = Counter("newsdedup_crawl_errors", "Sources and articles that could not 
                  ["kind"], registry=None)
 SOURCE_RUNS = Counter("newsdedup_crawl_source_runs", "Runs of a source, by outcome: ok, error, interrupted",
                       ["outcome"], registry=None)
+REVISITS = Counter("newsdedup_crawl_revisits", "Re-checks of stored articles, by outcome: not_modified (304 or "
+                   "the same bytes), unchanged (same text), changed (a new revision), failed", ["outcome"],
+                   registry=None)
+RETRIES = Counter("newsdedup_crawl_article_retries", "Articles that failed transiently, by what followed: "
+                  "scheduled (tried again later) or given_up", ["outcome"], registry=None)
+SOURCE_FAILURES = Gauge("newsdedup_source_consecutive_failures", "Runs in a row whose listing could not be read",
+                        ["source"], registry=None)
 STORIES = Gauge("newsdedup_stories", "Stories in the database", registry=None)
 LAST_SUCCESS = Gauge("newsdedup_source_last_success_timestamp_seconds",
                      "When the source last ran without a source-level error (Unix time)", ["source"],
@@ -31,7 +38,8 @@ LAST_SUCCESS = Gauge("newsdedup_source_last_success_timestamp_seconds",
 QUEUE = Gauge("newsdedup_crawl_queue_jobs", "Source runs of the daemon: due (waiting for a run slot) "
               "and running", ["state"], registry=None)
 
-ALL = (FETCHES, FETCHED_BYTES, DOCUMENTS, ERRORS, SOURCE_RUNS, STORIES, LAST_SUCCESS, QUEUE)
+ALL = (FETCHES, FETCHED_BYTES, DOCUMENTS, ERRORS, SOURCE_RUNS, REVISITS, RETRIES, SOURCE_FAILURES, STORIES,
+       LAST_SUCCESS, QUEUE)
 _registered: list[CollectorRegistry] = []
 
 

@@ -12,11 +12,12 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ingest.document import Document, build_document
 from ingest.errors import ErrorKind, IngestError
 from ingest.matching import (
+    Decision,
     Fingerprint,
     MatchSettings,
     StoryIndex,
@@ -29,6 +30,7 @@ from ingest.readers import RawDocument
 from ingest.times import epoch_seconds
 from storage import AlreadyStored, ChangeKind, NewDocument, StorageError, StoredSignature
 from storage.interfaces import Database
+from storage.model import GroupingEvidence
 
 log = logging.getLogger("newsdedup.pipeline")
 
@@ -38,6 +40,8 @@ EVICT_EVERY_DOCUMENTS = 256
 # further in the future is a typo and counts as now.
 MAX_FUTURE_SECONDS = 86400
 SECONDS_PER_DAY = 86400
+# The rule named in a document's grouping evidence when it is byte-for-byte another's text.
+EXACT_COPY = "exact-copy"
 
 
 @dataclass(frozen=True)
@@ -162,17 +166,33 @@ class Pipeline:
             changed = Outcome(doc.key, ChangeKind.CHANGED, existing.story_id, doc.lang)
             return _Written(changed, existing.id, new, fp, replaced=old_anchors)
         copy_of = documents.copy_of(doc.content_hash)
+        grouping: GroupingEvidence | None = None
         if copy_of:
             # An exact copy (wire copy on another site) is the original's story, with its fingerprints.
             fp = _fingerprint_of(copy_of)
             joined: str | None = copy_of.story_id
+            grouping = GroupingEvidence(copy_of.document_id, EXACT_COPY, 1.0, tuple(sorted(set(fp.anchors))), 1.0)
         else:
-            joined = self.index.decide(fp, doc.lang).story_id
+            decision = self.index.decide(fp, doc.lang)
+            joined = decision.story_id
+            grouping = self._grouping_evidence(fp, decision)
         kind = change_kind(joined, doc.lang, documents.story_languages(joined) if joined else set())
         story_id = joined or story_id_for(doc.key)
-        new = self._new_document(doc, fp)
+        new = replace(self._new_document(doc, fp), grouping=grouping if joined else None)
         document_id = documents.add(new, story_id, kind)
         return _Written(Outcome(doc.key, kind, story_id, doc.lang), document_id, new, fp)
+
+    def _grouping_evidence(self, fp: Fingerprint, decision: Decision) -> GroupingEvidence | None:
+        """Why the document joins `decision`'s story: its strongest link into that story, with the
+        anchors both documents hold and the estimated similarity of their texts."""
+        into_story = [link for link in decision.links if link.story_id == decision.story_id]
+        if decision.story_id is None or not into_story:
+            return None
+        best = max(into_story, key=lambda link: link.strength)
+        shared = sorted(set(fp.anchors) & set(self.store.documents.anchors_of(best.document_id)))
+        held = self.index.documents.get(best.document_id)
+        lexical = round(float(fp.lexical.jaccard(held.candidate.lexical)), 3) if held is not None else None
+        return GroupingEvidence(best.document_id, str(best.rule), round(best.strength, 3), tuple(shared), lexical)
 
     def _catch_up(self) -> None:
         """Bring the index up to date with what other writers committed since we last looked."""

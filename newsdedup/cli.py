@@ -14,9 +14,11 @@ from ingest.readers import ReadFailure, read_inputs
 from ingest.settings import CrawlSettings
 from newsdedup.config import Settings
 from storage import StorageError, Store
+from storage.model import ClusterRow
 
 if TYPE_CHECKING:
     from ingest.pipeline import Pipeline
+    from ingest.replay import ReplaySummary
 
 DB_HELP = "SQLite database file [env NEWSDEDUP_DB; default newsdedup.db in the working directory]"
 
@@ -143,8 +145,9 @@ def _open_store(settings: Settings, must_exist: bool = False) -> Store:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @_db_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object (for scripts).")
 @click.pass_context
-def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bool) -> None:
+def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bool, as_json: bool) -> None:
     """Ingest saved files as if they had been fetched, through the whole pipeline.
 
     PATHS are .txt article dumps, .html/.htm pages and .jsonl corpora (one object per
@@ -164,8 +167,16 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
             summary = replay_inputs(pipeline, list(paths), max_bytes=settings.reading.max_document_bytes,
                                     on_error=_report, on_warning=_warn, on_progress=bar.update,
                                     order=settings.reading.replay_order)
-    click.echo(summary.line())
+    click.echo(json.dumps(_replay_json(summary, settings)) if as_json else summary.line())
     sys.exit(1 if summary.errors else 0)
+
+
+def _replay_json(summary: ReplaySummary, settings: Settings) -> dict[str, object]:
+    """A replay's summary for scripts: what each document became, errors, seconds."""
+    outcomes = {kind: summary.outcomes.get(kind, 0) for kind in ("created", "version", "translation", "changed",
+                                                                  "unchanged")}
+    return {"db": settings.storage.db, "documents": sum(outcomes.values()), "new_stories": outcomes["created"],
+            "outcomes": outcomes, "errors": summary.errors, "seconds": round(summary.seconds, 3)}
 
 
 def _pipeline(store: Store, settings: Settings) -> Pipeline:
@@ -202,11 +213,29 @@ def clusters(ctx: click.Context, db: str | None, fmt: str) -> None:
 
     settings = _settings(ctx, db=db)
     with open_reader(settings.storage.db) as reader:
-        for row in reader.clusters():
-            if fmt == "jsonl":
+        if fmt == "jsonl":
+            for row in reader.clusters():
                 click.echo(json.dumps(asdict(row), ensure_ascii=False))
-            else:
-                click.echo(f"{row.cluster}  {row.lang:3}  {row.id}  {row.title}")
+            return
+        # text: stories in the order their first document arrived, a blank line between two
+        stories: dict[str, list[ClusterRow]] = {}
+        for row in reader.clusters():
+            stories.setdefault(row.cluster, []).append(row)
+    for number, (story_id, rows) in enumerate(stories.items()):
+        if number:
+            click.echo()
+        click.secho(f"{story_id}  ({len(rows)} document{'s' if len(rows) != 1 else ''})", bold=True)
+        for row in rows:
+            click.echo(f"  {row.lang:3}  {_cut(' '.join(row.title.split()), TEXT_TITLE_CHARS):<{TEXT_TITLE_CHARS}}  "
+                       f"{row.id}")
+
+
+# Titles in `clusters --format text` are cut to this many characters, so a line stays readable.
+TEXT_TITLE_CHARS = 70
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 @main.command()
@@ -236,6 +265,67 @@ def backup(ctx: click.Context, destination: str, db: str | None) -> None:
     settings = _settings(ctx, db=db)
     size = backup_database(settings.storage.db, destination)
     click.echo(f"backed up {settings.storage.db} to {destination} ({size:,} bytes)")
+
+
+@main.command()
+@_db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts and monitoring).")
+@click.pass_context
+def status(ctx: click.Context, db: str | None, as_json: bool) -> None:
+    """Say what the database holds: stories, documents, languages, sources and their health, the last run.
+
+    Exit status 1 when a source is failing or paused, so a cron job or health check can tell.
+    """
+    from dataclasses import asdict
+
+    from storage.reader import open_reader
+
+    settings = _settings(ctx, db=db)
+    with open_reader(settings.storage.db) as reader, reader.snapshot():
+        overview = reader.overview()
+    health = {}
+    for row in overview.sources:
+        health[int(str(row["id"]))] = _health(row)
+    unhealthy = [sid for sid, state in health.items() if state.startswith(("failing", "paused"))]
+    last_run = max((str(row["last_run"]) for row in overview.sources if row.get("last_run")), default=None)
+    if as_json:
+        doc = asdict(overview)
+        doc["languages"] = dict(overview.languages)
+        for row in doc["sources"]:
+            row["health"] = health[int(row["id"])]
+        doc.update(db=settings.storage.db, last_run=last_run, unhealthy_sources=unhealthy)
+        click.echo(json.dumps(doc, ensure_ascii=False))
+    else:
+        click.echo(f"database   {settings.storage.db} (made {_when(overview.created)})")
+        click.echo(f"stories    {overview.stories:,} from {overview.documents:,} documents "
+                   f"({overview.changes:,} changes, {overview.errors:,} ingest errors)")
+        languages = ", ".join(f"{lang} {count}" for lang, count in overview.languages[:12])
+        click.echo(f"languages  {languages or 'none yet'}")
+        click.echo(f"last change {_when(overview.last_change)}; last crawl {_when(last_run)}")
+        if not overview.sources:
+            click.echo("sources    none: add one with 'newsdedup sources add --discover URL', or replay files")
+        else:
+            click.echo(f"sources    {len(overview.sources)} ({len(unhealthy)} failing or paused):")
+            for row in overview.sources:
+                name = _cut(" ".join(str(row.get("title") or "").split()) or str(row["url"]), SOURCE_TITLE_CHARS)
+                click.echo(f"  {row['id']:>4}  {health[int(str(row['id']))]:<24} {name}")
+    sys.exit(1 if unhealthy else 0)
+
+
+def _when(value: object) -> str:
+    return str(value)[:19].replace("T", " ") + " UTC" if value else "never"
+
+
+def _health(row: dict[str, object]) -> str:
+    """A word or two on how a source is doing: off, paused, failing (and how often), ok, or new (never run)."""
+    if not row.get("enabled", 1):
+        return "off"
+    if row.get("paused_reason"):
+        return f"paused: {row['paused_reason']}"[:30]
+    if row.get("last_error_kind"):
+        failures = int(str(row.get("consecutive_failures") or 0))
+        return f"failing: {row['last_error_kind']}" + (f" x{failures}" if failures > 1 else "")
+    return "ok" if row.get("last_success") else "new"
 
 
 @main.group()
@@ -332,15 +422,28 @@ def sources_list(ctx: click.Context, db: str | None, fmt: str) -> None:
     """
     with _open_store(_settings(ctx, db=db)) as store:
         sources = store.sources.all()
-    for s in sources:
-        if fmt == "jsonl":
-            click.echo(json.dumps(s.as_dict(), ensure_ascii=False))
-            continue
-        state = "off" if not s.enabled else (f"error: {s.last_error_kind}" if s.last_error_kind
-                                             else ("ok" if s.last_success else "new"))
-        every = f"every {s.interval_seconds:>5}s" + (
-            f" (now {s.poll_interval}s)" if s.poll_interval and s.poll_interval != s.interval_seconds else "")
-        click.echo(f"{s.id:>4}  {state:<22} {every}  {s.kind or '?':<7} {s.url}")
+    if fmt == "jsonl":
+        for source in sources:
+            click.echo(json.dumps(source.as_dict(), ensure_ascii=False))
+        return
+    if not sources:
+        click.echo("no sources yet; add one with: newsdedup sources add --discover https://example.org/")
+        return
+    rows = [("ID", "HEALTH", "EVERY", "KIND", "LAST SUCCESS", "TITLE", "URL")]
+    for source in sources:
+        adapted = source.poll_interval and source.poll_interval != source.interval_seconds
+        every = f"{source.interval_seconds}s" + (f" (now {source.poll_interval}s)" if adapted else "")
+        rows.append((str(source.id), _health(source.as_dict()), every, source.kind or "?",
+                     (source.last_success or "never")[:16].replace("T", " "),
+                     _cut(" ".join((source.title or "").split()) or "-", SOURCE_TITLE_CHARS), source.url))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for number, row in enumerate(rows):
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
+        click.secho(line, bold=number == 0)
+
+
+# Titles in `sources list` are cut to this many characters.
+SOURCE_TITLE_CHARS = 40
 
 
 @sources.command("remove")
@@ -354,6 +457,21 @@ def sources_remove(ctx: click.Context, source: str, db: str | None) -> None:
     if not removed:
         raise click.ClickException(f"no source {source!r}; see 'newsdedup sources list'")
     click.echo(f"removed {source}")
+
+
+@sources.command("resume")
+@click.argument("source")
+@_db_option
+@click.pass_context
+def sources_resume(ctx: click.Context, source: str, db: str | None) -> None:
+    """Poll a source the crawler paused (it failed for too long) again, from now."""
+    with _open_store(_settings(ctx, db=db)) as store:
+        found = store.sources.get(source)
+        if found is None:
+            raise click.ClickException(f"no source {source!r}; see 'newsdedup sources list'")
+        store.sources.resume(found.id)
+    was = f" (it was {found.paused_reason})" if found.paused_reason else " (it was not paused)"
+    click.echo(f"source {found.id} resumed{was}")
 
 
 @sources.command("import")
@@ -394,25 +512,50 @@ def sources_export(ctx: click.Context, db: str | None) -> None:
     sys.stdout.buffer.write(render_opml(feeds))
 
 
-def _logging(fmt: str, verbose: bool) -> None:
-    """One line per source run; every fetch and scheduler event too with --verbose."""
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _logging(fmt: str, verbose: bool, level: str = "info", log_format: str = "text") -> None:
+    """One line per source run; every fetch and scheduler event too with --verbose (or --log-level debug).
+
+    `log_format` json writes one JSON object per line (time, level, logger, message) to stderr,
+    for journald, Docker and log shippers.
+    """
     import logging
 
-    logging.basicConfig(level=logging.INFO, format=fmt)
-    if not verbose:
-        for name in ("httpx", "apscheduler", "ingest.fetch"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    from newsdedup.daemon import JsonLogFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter() if log_format == "json" else logging.Formatter(fmt))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(getattr(logging, level.upper()))
+    if not verbose and level != "debug":
+        # the HTTP server's start-up chatter ("Uvicorn running on ...") repeats the line serve prints
+        for name in ("httpx", "apscheduler", "ingest.fetch", "uvicorn.error"):
+            logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
-_verbose_option = click.option("--verbose", "-v", is_flag=True,
-                               help="Log every fetch and scheduler event, not only one line per source run.")
+def _log_options(command: Any) -> Any:
+    options = [
+        click.option("--verbose", "-v", is_flag=True,
+                     help="Log every fetch and scheduler event, not only one line per source run."),
+        click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True,
+                     help="The least severe log records written."),
+        click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                     help="text: readable lines; json: one JSON object per line (journald, Docker)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @main.command()
 @_db_option
-@_verbose_option
+@_log_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object (for scripts).")
 @click.pass_context
-def crawl(ctx: click.Context, db: str | None, verbose: bool) -> None:
+def crawl(ctx: click.Context, db: str | None, verbose: bool, log_level: str, log_format: str, as_json: bool) -> None:
     """Fetch every enabled source now, once, through the pipeline, and exit.
 
     What was fetched before is revalidated (ETag, Last-Modified, body hash), so an
@@ -422,14 +565,23 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool) -> None:
 
     from ingest.crawl import Crawler
 
-    _logging("%(message)s", verbose)
+    _logging("%(message)s", verbose, log_level, log_format)
     settings = _settings(ctx, db=db)
     with _open_store(settings) as store:
         crawler = Crawler(store, _pipeline(store, settings), settings.crawl, settings.fetch)
         runs = asyncio.run(crawler.run_sources(store.sources.all(enabled_only=True)))
     failed = sum(1 for r in runs if r.error)
-    click.echo(f"{len(runs)} sources: {sum(r.news for r in runs)} documents stored or changed, "
-               f"{failed} sources failed")
+    if as_json:
+        click.echo(json.dumps({
+            "sources": len(runs), "documents": sum(r.news for r in runs), "failed_sources": failed,
+            "runs": [{"source": r.source_id, "url": r.url, "kind": r.kind, "links": r.links, "news": r.news,
+                      "outcomes": dict(r.outcomes), "errors": dict(r.errors),
+                      "error": None if r.error is None else {"kind": r.error.kind.value, "message": r.error.message},
+                      "seconds": round(r.seconds, 3)} for r in runs],
+        }, ensure_ascii=False))
+    else:
+        click.echo(f"{len(runs)} sources: {sum(r.news for r in runs)} documents stored or changed, "
+                   f"{failed} sources failed")
     sys.exit(1 if failed else 0)
 
 
@@ -439,10 +591,13 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool) -> None:
 @click.option("--port", type=int, help="Port [env NEWSDEDUP_PORT; default 8080].")
 @click.option("--replay", "replay_paths", multiple=True, type=click.Path(exists=True),
               help="Replay these saved files first (repeatable), e.g. --replay seeds/.")
-@_verbose_option
+@click.option("--replay-if-empty", is_flag=True,
+              help="Replay the --replay files only when the database has no documents yet (first start).")
+@_log_options
 @click.pass_context
 def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None,
-          replay_paths: tuple[str, ...], verbose: bool) -> None:
+          replay_paths: tuple[str, ...], replay_if_empty: bool, verbose: bool, log_level: str,
+          log_format: str) -> None:
     """Run the daemon: poll every source on its schedule and serve the feeds.
 
     \b
@@ -457,17 +612,22 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
     from ingest.replay import replay as replay_inputs
     from newsdedup.daemon import Daemon
 
-    _logging("%(asctime)s %(name)s %(message)s", verbose)
+    _logging("%(asctime)s %(levelname)s %(name)s %(message)s", verbose, log_level, log_format)
     settings = _settings(ctx, db=db, host=host, port=port)
     if replay_paths:
         with _open_store(settings) as store:
-            summary = replay_inputs(_pipeline(store, settings), list(replay_paths),
-                                    max_bytes=settings.reading.max_document_bytes, on_error=_report, on_warning=_warn,
-                                    order=settings.reading.replay_order)
-        click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
+            if replay_if_empty and store.documents.counts().documents:
+                click.echo(f"not replaying {', '.join(replay_paths)}: the database already has documents")
+            else:
+                summary = replay_inputs(_pipeline(store, settings), list(replay_paths),
+                                        max_bytes=settings.reading.max_document_bytes, on_error=_report,
+                                        on_warning=_warn, order=settings.reading.replay_order)
+                click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
     base = settings.feeds.public_base_url()
-    click.echo(f"serving {base}/feed.atom (stories at {base}/); Ctrl-C to stop")
     try:
-        asyncio.run(Daemon(settings).run())
+        daemon = Daemon(settings)  # says so when there is nothing to crawl
+        # The last line printed at start-up: where to look.
+        click.echo(f"serving {base}/ (stories; feeds at {base}/feed.atom and {base}/feed.json); Ctrl-C to stop")
+        asyncio.run(daemon.run())
     except (RuntimeError, ValueError) as exc:  # the daemon's "cannot start" errors say what to do
         raise click.ClickException(str(exc)) from None

@@ -25,6 +25,7 @@ stored: each document is one transaction and fetch states are saved after it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import signal
@@ -58,6 +59,22 @@ STARTUP_SPREAD_SECONDS = 5.0
 MAX_JITTER_SECONDS = 60.0
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per log record and line: time (RFC 3339 UTC), level, logger, message (and the
+    exception, when there is one). For journald, Docker and log shippers (`--log-format json`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -70,6 +87,10 @@ class Daemon:
             self.read_only = True
             return
         self.read_only = False
+        if not self.store.sources.all(enabled_only=True):
+            log.info("no sources to crawl yet: serving what the database holds. Add one with "
+                     "'newsdedup sources add --discover https://example.org/' (picked up within %d s), or "
+                     "replay saved files with 'newsdedup replay PATH'", SOURCE_SYNC_SECONDS)
         self.pipeline = Pipeline(self.store, settings.matching)
         self.crawler = Crawler(self.store, self.pipeline, settings.crawl, settings.fetch)
         self.scheduler = AsyncIOScheduler(timezone=UTC)

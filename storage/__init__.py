@@ -15,11 +15,20 @@ from storage.errors import (
     StorageReadOnly,
     StorageUnavailable,
 )
-from storage.model import ChangeKind, FetchState, NewDocument, Source, StoredDocument, StoredSignature
+from storage.model import (
+    ChangeKind,
+    FetchState,
+    FrontierEntry,
+    FrontierState,
+    NewDocument,
+    Source,
+    StoredDocument,
+    StoredSignature,
+)
 from storage.store import Store
 
 __all__ = [
-    "AlreadyStored", "ChangeKind", "FetchState", "NewDocument", "SchemaMismatch", "Source", "StorageCorrupt",
+    "AlreadyStored", "ChangeKind", "FetchState", "FrontierEntry", "FrontierState", "NewDocument", "SchemaMismatch", "Source", "StorageCorrupt",
     "StorageError", "StorageFull", "StorageLocked", "StorageReadOnly", "StorageUnavailable", "Store",
     "StoredDocument", "StoredSignature",
 ]

@@ -9,6 +9,11 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def iso_utc(epoch_seconds: float) -> str:
+    """An epoch time written as storage writes times."""
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_utc(value: str) -> datetime:
     """A stored time back as an aware datetime."""
     return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -12,7 +12,7 @@ from typing import Any
 
 from storage.clock import utcnow
 from storage.connection import Connection
-from storage.model import ChangeKind, Counts, NewDocument, StoredDocument, StoredSignature
+from storage.model import ChangeKind, Counts, GroupingEvidence, NewDocument, StoredDocument, StoredSignature
 
 _SIGNATURE_COLUMNS = ("d.id, d.story_id, d.lang, d.content_hash, d.window_time, "
                       "s.lexical, s.anchor_minhash, s.anchors")
@@ -85,7 +85,9 @@ class Documents:
 
     def add(self, doc: NewDocument, story_id: str, kind: ChangeKind) -> int:
         """Insert a document into story `story_id` (a new story when `kind` is CREATED) with its
-        change-log row; return its id."""
+        change-log row, and `doc.grouping` (why it joined an existing story); return its id.
+
+        The search index (documents_fts) follows by trigger, in this same transaction."""
         now = utcnow()
         cur = self.conn.execute(
             """INSERT INTO documents (key, story_id, url, title, text, lang, published, updated, authors,
@@ -105,7 +107,16 @@ class Documents:
         self._write_signature(document_id, doc)
         self._count_anchors(doc.anchors)
         self._log_change(story_id, document_id, kind, now)
+        if doc.grouping is not None:
+            self._record_grouping(document_id, doc.grouping)
         return document_id
+
+    def _record_grouping(self, document_id: int, evidence: GroupingEvidence) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO story_links (document_id, matched_document_id, rule, score, evidence) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (document_id, evidence.matched_document_id, evidence.rule, evidence.score,
+             json.dumps(evidence.evidence_json(), ensure_ascii=False)))
 
     def change(self, document_id: int, story_id: str, doc: NewDocument, revision: int,
                old_anchors: Iterable[str]) -> None:

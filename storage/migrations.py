@@ -54,10 +54,48 @@ def _v3_crawl_frontier(conn: Connection, db: sqlite_utils.Database) -> None:
         conn.execute(f"ALTER TABLE sources ADD COLUMN {column} {definition}")
 
 
+def _v4_reader_side(conn: Connection, db: sqlite_utils.Database) -> None:
+    """What readers need: why each document joined its story, full-text search, and paging.
+
+    `story_links` records the link that decided a document's story when it was added (none
+    for a story's first document). `documents_fts` is an external-content FTS5 index over
+    `documents` (title, text), kept by triggers, so it is written by the same transaction that
+    writes a document. The trigram tokenizer indexes every script alike: Chinese and Japanese
+    have no spaces to split words at, and one index for every language keeps search one query.
+    """
+    conn.execute("""CREATE TABLE story_links (
+        document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+        matched_document_id INTEGER,
+        rule TEXT NOT NULL,            -- exact-copy, near-duplicate, paraphrase, translation
+        score REAL NOT NULL,           -- the link's strength (1.0: the rule's threshold exactly)
+        evidence TEXT NOT NULL DEFAULT '{}'   -- JSON: shared_anchors, lexical_similarity
+    )""")
+    conn.execute("CREATE INDEX story_links_matched ON story_links(matched_document_id)")
+    conn.execute("CREATE INDEX stories_updated ON stories(updated)")
+    conn.execute("CREATE VIRTUAL TABLE documents_fts USING fts5(title, text, content='documents', "
+                 "content_rowid='id', tokenize='trigram')")
+    conn.execute("""CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+        INSERT INTO documents_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END""")
+    conn.execute("""CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+        INSERT INTO documents_fts (documents_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+    END""")
+    conn.execute("""CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, text ON documents BEGIN
+        INSERT INTO documents_fts (documents_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO documents_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END""")
+    conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')")
+    # When the database was made (or, for an older one, first opened by this version): an empty
+    # feed's updated time, instead of 1970.
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', coalesce("
+                 "(SELECT min(first_seen) FROM stories), strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))")
+
+
 MIGRATIONS: list[Callable[[Connection, sqlite_utils.Database], None]] = [
     _v1_first_release,
     _v2_columns_of_later_builds,
     _v3_crawl_frontier,
+    _v4_reader_side,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -40,6 +40,7 @@ class NewDocument:
     lexical: bytes
     anchor_minhash: bytes
     anchors: tuple[str, ...]
+    grouping: GroupingEvidence | None = None  # why it joins an existing story (None: a new one, or unknown)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,30 @@ class Source:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+class FrontierState(StrEnum):
+    """Where an article stands in the crawler's memory."""
+
+    RETRY = "retry"          # to fetch (again): it failed transiently, or did not fit in a run
+    REVISIT = "revisit"      # stored; to re-check with a conditional GET on the revisit schedule
+    DONE = "done"            # stored and past its revisits: re-fetched only when its listing changes
+    GIVEN_UP = "given_up"    # failed for good (or too often): `last_error` says why
+
+
+@dataclass(frozen=True)
+class FrontierEntry:
+    """The crawler's memory of one article URL, kept between runs."""
+
+    url: str
+    source_id: int | None
+    state: FrontierState
+    attempts: int             # failed fetches in a row (RETRY) or revisits made (REVISIT, DONE)
+    next_at: float | None     # epoch seconds of the next try or revisit; None: none planned
+    first_seen: float
+    listed_as: str | None     # the listing's item as last seen: a change there triggers a re-fetch
+    last_error_kind: str | None = None
+    last_error: str | None = None
+
+
 @dataclass(frozen=True)
 class FetchState:
     """Per URL: the validators and body hash of its last fetch."""
@@ -122,3 +147,17 @@ class ClusterRow:
     cluster: str       # its story id
     lang: str
     title: str
+
+
+@dataclass(frozen=True)
+class GroupingEvidence:
+    """Why a document joined its story: the link that decided it, as the pipeline saw it then."""
+
+    matched_document_id: int | None       # the story member it matched (None: unknown)
+    rule: str                             # exact-copy, near-duplicate, paraphrase or translation
+    score: float                          # the link's strength: its measure over the rule's threshold
+    shared_anchors: tuple[str, ...] = ()  # language-neutral tokens both documents hold
+    lexical_similarity: float | None = None  # estimated Jaccard of the two texts' character shingles
+
+    def evidence_json(self) -> dict[str, object]:
+        return {"shared_anchors": list(self.shared_anchors), "lexical_similarity": self.lexical_similarity}

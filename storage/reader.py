@@ -79,6 +79,42 @@ class SourceRow:
     url: str | None
 
 
+@dataclass(frozen=True)
+class GroupingRow:
+    """Why a document joined its story (`story_links`): the deciding link and its evidence."""
+
+    document_id: int
+    matched_document_id: int | None
+    rule: str
+    score: float
+    shared_anchors: tuple[str, ...]
+    lexical_similarity: float | None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    story_id: str
+    document_id: int     # the best-matching document of the story
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What `newsdedup status` reports."""
+
+    documents: int
+    stories: int
+    changes: int
+    errors: int
+    languages: list[tuple[str, int]]
+    created: str | None
+    last_change: str | None
+    sources: list[dict[str, object]]
+
+
+# A search term shorter than a trigram cannot use the index: it is matched with LIKE instead.
+_TRIGRAM = 3
+
+
 def connect(path: str) -> Connection:
     """A read connection to an existing database; never creates one, never writes.
 
@@ -129,6 +165,7 @@ class FeedReader:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._tables: dict[str, bool] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -274,6 +311,135 @@ class FeedReader:
         rows = self.conn.all(f"SELECT id, title, url FROM sources WHERE id IN ({marks})", source_ids)
         return {r[0]: SourceRow(r[0], _str_or_none(r[1]), _str_or_none(r[2])) for r in rows}
 
+    # -- the reader's side: story pages, paging, search, grouping evidence
+
+    def has_table(self, name: str) -> bool:
+        """Whether the database has `name` (a read-only database made before migration 4 has not)."""
+        if name not in self._tables:
+            self._tables[name] = self.conn.one("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)) is not None
+        return self._tables[name]
+
+    def created(self) -> str | None:
+        """When the database was made (migration 4 records it); None for an older one."""
+        row = self.conn.one("SELECT value FROM meta WHERE key = 'created'")
+        return str(row[0]) if row else None
+
+    def source_choices(self) -> list[tuple[int, str]]:
+        """(id, title or URL) of every source, for a filter."""
+        rows = self.conn.all("SELECT id, coalesce(nullif(title, ''), url) FROM sources ORDER BY 2, 1")
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def story_exists(self, story_id: str) -> bool:
+        return self.conn.one("SELECT 1 FROM stories WHERE id = ?", (story_id,)) is not None
+
+    def story_page(self, limit: int, offset: int, *, lang: str | None = None,
+                   source_id: int | None = None) -> tuple[list[str], int]:
+        """(story ids, how many stories match): the stories changed last first, optionally only those
+        with a document in `lang` or from `source_id`; `offset` stories skipped."""
+        where, params = _story_filter(lang, source_id)
+        total = int(self.conn.one(f"SELECT count(*) FROM stories s {where}", params)[0])
+        rows = self.conn.all(f"SELECT s.id FROM stories s {where} ORDER BY s.updated DESC, s.id DESC LIMIT ? OFFSET ?",
+                             (*params, limit, offset))
+        return [str(r[0]) for r in rows], total
+
+    def search(self, query: str, limit: int, offset: int, *, lang: str | None = None) -> tuple[list[SearchHit], int]:
+        """Stories whose documents' titles or texts hold every word of `query` (any language, any
+        script: a trigram index, substring matching), best match first; and how many there are."""
+        terms = [t for t in query.split() if t]
+        if not terms:
+            return [], 0
+        long_terms = [t for t in terms if len(t) >= _TRIGRAM]
+        short_terms = [t for t in terms if len(t) < _TRIGRAM]
+        clauses: list[str] = []
+        params: list[object] = []
+        if long_terms and self.has_table("documents_fts"):
+            source = "documents_fts f JOIN documents d ON d.id = f.rowid"
+            clauses.append("documents_fts MATCH ?")
+            params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
+            rank = "min(f.rank)"
+        else:
+            source, rank = "documents d", "0"
+            short_terms = terms
+        for term in short_terms:
+            clauses.append("(d.title LIKE ? ESCAPE '\\' OR d.text LIKE ? ESCAPE '\\')")
+            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+        if lang is not None:
+            clauses.append("d.lang = ? COLLATE NOCASE")
+            params.append(lang)
+        where = " AND ".join(clauses)
+        total = int(self.conn.one(f"SELECT count(DISTINCT d.story_id) FROM {source} WHERE {where}", params)[0])
+        rows = self.conn.all(
+            f"SELECT d.story_id, min(d.id), {rank} AS score FROM {source} WHERE {where} "
+            "GROUP BY d.story_id ORDER BY score, max(d.id) DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        return [SearchHit(str(r[0]), int(r[1])) for r in rows], total
+
+    def groupings(self, document_ids: list[int]) -> dict[int, GroupingRow]:
+        """The recorded reason each of these documents joined its story (absent: it started it, or was
+        stored before reasons were recorded)."""
+        if not document_ids or not self.has_table("story_links"):
+            return {}
+        marks = ",".join("?" * len(document_ids))
+        rows = self.conn.all("SELECT document_id, matched_document_id, rule, score, evidence FROM story_links "
+                             f"WHERE document_id IN ({marks})", document_ids)
+        found = {}
+        for document_id, matched, rule, score, evidence in rows:
+            try:
+                parsed = json.loads(evidence or "{}")
+            except ValueError:
+                parsed = {}
+            parsed = parsed if isinstance(parsed, dict) else {}
+            anchors = parsed.get("shared_anchors")
+            similarity = parsed.get("lexical_similarity")
+            found[int(document_id)] = GroupingRow(
+                int(document_id), int(matched) if matched is not None else None, str(rule), float(score),
+                tuple(str(a) for a in anchors) if isinstance(anchors, list) else (),
+                float(similarity) if isinstance(similarity, int | float) else None)
+        return found
+
+    def revision_history(self, document_ids: list[int]) -> dict[int, list[RevisionRow]]:
+        """Every stored text of these documents, oldest revision first."""
+        if not document_ids:
+            return {}
+        marks = ",".join("?" * len(document_ids))
+        rows = self.conn.all(
+            "SELECT document_id, revision, title, text, url, lang, published, authors, description, meta_kept "
+            f"FROM revisions WHERE document_id IN ({marks}) ORDER BY document_id, revision", document_ids)
+        history: dict[int, list[RevisionRow]] = {}
+        for r in rows:
+            history.setdefault(int(r[0]), []).append(_revision(r))
+        return history
+
+    def revision_times(self, document_ids: list[int]) -> dict[tuple[int, int], str]:
+        """When each (document, revision) was seen."""
+        if not document_ids:
+            return {}
+        marks = ",".join("?" * len(document_ids))
+        rows = self.conn.all(f"SELECT document_id, revision, seen_at FROM revisions WHERE document_id IN ({marks})",
+                             document_ids)
+        return {(int(r[0]), int(r[1])): str(r[2]) for r in rows}
+
+    def overview(self) -> Overview:
+        one = self.conn.one
+        sources = []
+        if self.has_table("sources"):
+            columns = {r[1] for r in self.conn.all("PRAGMA table_info(sources)")}
+            wanted = [c for c in ("id", "url", "title", "kind", "enabled", "last_run", "last_success",
+                                  "last_error_kind", "last_error", "consecutive_failures", "paused_reason")
+                      if c in columns]
+            for row in self.conn.all(f"SELECT {', '.join(wanted)} FROM sources ORDER BY id"):
+                sources.append(dict(zip(wanted, row, strict=True)))
+        return Overview(
+            documents=int(one("SELECT count(*) FROM documents")[0]),
+            stories=int(one("SELECT count(*) FROM stories")[0]),
+            changes=int(one("SELECT count(*) FROM changes")[0]),
+            errors=int(one("SELECT count(*) FROM ingest_errors")[0]),
+            languages=self.languages(),
+            created=self.created(),
+            last_change=_str_or_none(one("SELECT max(at) FROM changes")[0]),
+            sources=sources,
+        )
+
     def scopes_changed_after(self, seq: int) -> tuple[int, set[str], set[int]]:
         """(newest seq, languages, source ids) touched by changes after `seq`: what to announce."""
         rows = self.conn.all(
@@ -283,6 +449,15 @@ class FeedReader:
         )
         head = max((r[0] for r in rows), default=seq)
         return head, {r[1] for r in rows}, {r[2] for r in rows if r[2] is not None}
+
+
+def _story_filter(lang: str | None, source_id: int | None) -> tuple[str, tuple[object, ...]]:
+    if lang is not None:
+        return ("WHERE EXISTS (SELECT 1 FROM documents d WHERE d.story_id = s.id AND d.lang = ? COLLATE NOCASE)",
+                (lang,))
+    if source_id is not None:
+        return "WHERE EXISTS (SELECT 1 FROM documents d WHERE d.story_id = s.id AND d.source_id = ?)", (source_id,)
+    return "", ()
 
 
 def _document(r: tuple) -> DocumentRow:  # type: ignore[type-arg]

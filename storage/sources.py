@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.clock import utcnow
+from storage.clock import iso_utc, utcnow
 from storage.connection import Connection
-from storage.model import FetchState, Source
+from storage.model import FetchState, FrontierEntry, FrontierState, Source
 
 _COLUMNS = ("id", "url", "title", "kind", "lang", "interval_seconds", "poll_interval", "enabled",
             "added", "next_due", "last_run", "last_success", "last_error_kind", "last_error",
@@ -66,7 +66,8 @@ class Sources:
         return _source(row) if row else None
 
     def all(self, *, enabled_only: bool = False) -> list[Source]:
-        where = " WHERE enabled = 1" if enabled_only else ""
+        """Every source, or (`enabled_only`) those the crawler polls: enabled and not paused."""
+        where = " WHERE enabled = 1 AND paused_reason IS NULL" if enabled_only else ""
         return [_source(row) for row in self.conn.all(f"{_SELECT}{where} ORDER BY id")]
 
     def remove(self, id_or_url: int | str) -> bool:
@@ -78,15 +79,58 @@ class Sources:
 
     def record_run(self, source_id: int, *, kind: str | None, next_due: float,
                    error_kind: str | None = None, error: str | None = None,
-                   poll_interval: int | None = None) -> None:
-        """How a run went and when the next is due; `poll_interval` (if given) becomes the current interval."""
-        now = utcnow()
+                   poll_interval: int | None = None, title: str | None = None, at: float | None = None) -> None:
+        """How a run went and when the next is due; `poll_interval` (if given) becomes the current
+        interval; `title` (the feed's own) names a source that has no name yet. A failed run adds
+        to the source's consecutive failures (and starts `failing_since`); a good one clears them.
+        `at`: when the run ended (epoch seconds; default now), by the crawler's clock."""
+        now = utcnow() if at is None else iso_utc(at)
         self.conn.execute(
             """UPDATE sources SET kind = coalesce(?, kind), next_due = ?, last_run = ?,
                    last_success = CASE WHEN ? IS NULL THEN ? ELSE last_success END,
-                   last_error_kind = ?, last_error = ?, poll_interval = coalesce(?, poll_interval)
+                   last_error_kind = ?, last_error = ?, poll_interval = coalesce(?, poll_interval),
+                   title = coalesce(title, ?),
+                   consecutive_failures = CASE WHEN ? IS NULL THEN 0 ELSE consecutive_failures + 1 END,
+                   failing_since = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(failing_since, ?) END
                WHERE id = ?""",
-            (kind, next_due, now, error_kind, now, error_kind, error, poll_interval, source_id))
+            (kind, next_due, now, error_kind, now, error_kind, error, poll_interval, title, error_kind, error_kind,
+             now, source_id))
+
+    def pause(self, source_id: int, reason: str) -> None:
+        """Stop polling a source, saying why (`sources resume` starts it again)."""
+        self.conn.execute("UPDATE sources SET paused_reason = ? WHERE id = ?", (reason, source_id))
+
+    def resume(self, source_id: int) -> None:
+        """Poll a paused source again, from now, with its failures forgotten."""
+        self.conn.execute("UPDATE sources SET paused_reason = NULL, consecutive_failures = 0, failing_since = NULL, "
+                          "next_due = NULL WHERE id = ?", (source_id,))
+
+    # -- the frontier (articles the crawler remembers between runs)
+
+    def frontier_entry(self, url: str) -> FrontierEntry | None:
+        row = self.conn.one(f"SELECT {_FRONTIER_COLUMNS} FROM frontier WHERE url = ?", (url,))
+        return _frontier(row) if row else None
+
+    def frontier_due(self, source_id: int, now: float, limit: int) -> list[FrontierEntry]:
+        """The source's articles due for a try or a revisit at `now`, longest overdue first."""
+        rows = self.conn.all(
+            f"SELECT {_FRONTIER_COLUMNS} FROM frontier WHERE source_id = ? AND next_at <= ? "
+            "AND state IN ('retry', 'revisit') ORDER BY next_at LIMIT ?", (source_id, now, limit))
+        return [_frontier(row) for row in rows]
+
+    def frontier_counts(self, source_id: int) -> dict[str, int]:
+        """How many of a source's articles are in each frontier state."""
+        rows = self.conn.all("SELECT state, count(*) FROM frontier WHERE source_id = ? GROUP BY state", (source_id,))
+        return {str(state): int(n) for state, n in rows}
+
+    def save_frontier(self, entry: FrontierEntry) -> None:
+        self.conn.execute(
+            f"INSERT INTO frontier ({_FRONTIER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET "
+            "source_id = excluded.source_id, state = excluded.state, attempts = excluded.attempts, "
+            "next_at = excluded.next_at, listed_as = excluded.listed_as, "
+            "last_error_kind = excluded.last_error_kind, last_error = excluded.last_error",
+            (entry.url, entry.source_id, entry.state.value, entry.attempts, entry.next_at, entry.first_seen,
+             entry.listed_as, entry.last_error_kind, entry.last_error))
 
     # -- fetch state (validators and body hashes, per URL)
 
@@ -104,6 +148,15 @@ class Sources:
                    body_sha256 = coalesce(excluded.body_sha256, body_sha256),
                    status = excluded.status, fetched_at = excluded.fetched_at""",
             (url, etag, last_modified, body_sha256, status, utcnow()))
+
+
+_FRONTIER_COLUMNS = ("url, source_id, state, attempts, next_at, first_seen, listed_as, last_error_kind, "
+                     "last_error")
+
+
+def _frontier(row: tuple[Any, ...]) -> FrontierEntry:
+    return FrontierEntry(str(row[0]), row[1], FrontierState(row[2]), int(row[3]), row[4], float(row[5]), row[6],
+                         row[7], row[8])
 
 
 def _fits_integer(value: int) -> bool:

@@ -22,7 +22,7 @@ class TooLarge(Exception):
 class BoundedDecoder:
     """Decompress one Content-Encoding chunk by chunk, never producing more than `limit` bytes."""
 
-    def __init__(self, content_encoding: str | None, limit: int) -> None:
+    def __init__(self, content_encoding: str | None, limit: int, *, truncate: bool = False) -> None:
         encodings = [e.strip().lower() for e in (content_encoding or "").split(",") if e.strip()]
         encodings = [e for e in encodings if e != "identity"]
         if len(encodings) > 1:
@@ -31,6 +31,8 @@ class BoundedDecoder:
         if self.encoding not in (None, "gzip", "x-gzip", "deflate"):
             raise ValueError(f"unsupported content encoding {self.encoding!r}")
         self.limit = limit
+        self.truncate = truncate      # past the limit: keep what fits and stop, instead of raising
+        self.full = False
         self.produced = 0
         self._zlib: zlib._Decompress | None = None
         self._first = True
@@ -48,7 +50,7 @@ class BoundedDecoder:
         self._first = False
         assert self._zlib is not None
         out = []
-        while data and not self._trailing:
+        while data and not self._trailing and not self.full:
             if self._zlib.eof and not self._next_member(data):
                 break
             # Ask for one byte more than the cap allows so overflow is detected, never buffered.
@@ -74,16 +76,24 @@ class BoundedDecoder:
     def _count(self, chunk: bytes) -> bytes:
         self.produced += len(chunk)
         if self.produced > self.limit:
-            raise TooLarge()
+            if not self.truncate:
+                raise TooLarge()
+            self.full = True
+            return chunk[: len(chunk) - (self.produced - self.limit)]
         return chunk
 
 
-async def read_capped(chunks: AsyncIterator[bytes], content_encoding: str | None, limit: int) -> bytes:
-    """The decoded body of `chunks` (raw bytes off the wire); raises TooLarge or zlib.error."""
-    decoder = BoundedDecoder(content_encoding, limit)
+async def read_capped(chunks: AsyncIterator[bytes], content_encoding: str | None, limit: int, *,
+                      truncate: bool = False) -> bytes:
+    """The decoded body of `chunks` (raw bytes off the wire); raises TooLarge or zlib.error.
+
+    With `truncate`, a body over `limit` is cut at `limit` and the rest is not read."""
+    decoder = BoundedDecoder(content_encoding, limit, truncate=truncate)
     parts = []
     async for raw in chunks:
         parts.append(decoder.feed(raw))
+        if decoder.full:
+            return b"".join(parts)  # cut at the limit; the rest is not read
     decoder.finish()
     return b"".join(parts)
 

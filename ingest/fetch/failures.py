@@ -25,9 +25,9 @@ def from_exception(exc: BaseException, url: str) -> IngestError:
     """The IngestError for an exception raised while sending a request or reading its body."""
     if isinstance(exc, PrivateAddressError):
         return IngestError(ErrorKind.PRIVATE_ADDRESS, STAGE,
-                           f"{url} refused: {exc}. The crawler only fetches public addresses; turn on "
-                           "allow_private_addresses (or list the network in private_address_allowlist) "
-                           "for local sources")
+                           f"{url} refused: {exc}. The crawler only fetches public addresses; for local "
+                           "sources set NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES=1 (or allow_private_addresses = true in "
+                           "newsdedup.toml), or list the network in private_address_allowlist")
     if isinstance(exc, httpx.ConnectTimeout):
         return IngestError(ErrorKind.TIMEOUT, STAGE,
                            f"connecting to {url} timed out; the host is down or filtered, try later "

@@ -48,6 +48,7 @@ class _Request:
     respect_robots: bool
     etag: str | None = None
     last_modified: str | None = None
+    truncate: bool = False          # a body over max_bytes is cut there instead of refused (robots.txt)
 
 
 class Fetcher:
@@ -68,6 +69,7 @@ class Fetcher:
         self._hosts = HostLimits(concurrency=s.per_host_concurrency, delay=s.per_host_delay,
                                  max_wait=s.max_retry_after)
         self._robots = RobotsCache(self._load_robots)
+        self._refused_hosts: set[str] = set()   # private-address refusals are logged once per host
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -79,11 +81,12 @@ class Fetcher:
         await self._client.aclose()
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-                    accept: tuple[str, ...] = content.DOCUMENT_TYPES, max_bytes: int | None = None
-                    ) -> FetchResult:
+                    accept: tuple[str, ...] = content.DOCUMENT_TYPES, max_bytes: int | None = None,
+                    probe: bool = False) -> FetchResult:
         """GET `url`. Validators from the last fetch are sent back verbatim; on 304 the result
         has not_modified=True and an empty body. `accept` lists the media types the caller can
-        use; `max_bytes` overrides the settings' cap (sitemaps may be 50 MB).
+        use; `max_bytes` overrides the settings' cap (sitemaps may be 50 MB). A `probe` (does
+        the site have /feed?) that fails is logged at debug level: nothing went wrong.
         Raises IngestError with the failure's kind."""
         headers = {"Accept": content.accept_header(accept)}
         if etag:
@@ -92,19 +95,34 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         request = _Request(headers, accept, max_bytes or self.settings.max_bytes, self.settings.respect_robots,
                            etag, last_modified)
-        return await self._logged(url, request)
+        return await self._logged(url, request, probe=probe)
 
     def retry_after(self, url: str) -> float:
         """Seconds until the URL's host accepts requests again after a Retry-After (0 if it does now)."""
         return self._hosts.blocked_for(host_key(httpx.URL(url)))
 
-    async def _logged(self, url: str, request: _Request, *, missing_is_normal: bool = False) -> FetchResult:
+    async def _logged(self, url: str, request: _Request, *, missing_is_normal: bool = False,
+                      probe: bool = False) -> FetchResult:
         started = time.monotonic()
         try:
-            result = await self._follow(url, request, started)
+            try:
+                async with asyncio.timeout(self.settings.deadline):
+                    result = await self._follow(url, request, started)
+            except TimeoutError:
+                raise IngestError(ErrorKind.TIMEOUT, STAGE,
+                                  f"{url} was not fetched within {self.settings.deadline:.0f} s (every attempt, "
+                                  "redirect and wait counted); the server is too slow, try later or raise "
+                                  "fetch_deadline") from None
         except IngestError as exc:
             if missing_is_normal and exc.kind in _ROBOTS_UNAVAILABLE:
                 log.info("no %s (%s): everything is allowed", url, exc.kind.value)
+            elif probe:
+                log.debug("probe %s: %s", url, exc.kind.value)
+            elif exc.kind is ErrorKind.PRIVATE_ADDRESS:
+                host = httpx.URL(url).host
+                if host not in self._refused_hosts:
+                    self._refused_hosts.add(host)
+                    log.warning("fetch refused %s: %s", url, exc.message)
             else:
                 log.warning("fetch failed %s after %.2f s: %s: %s", url, time.monotonic() - started,
                             exc.kind.value, exc.message)
@@ -175,7 +193,7 @@ class Fetcher:
                         self._client.build_request("GET", url, headers=request.headers), stream=True)
                     try:
                         handler = ResponseHandler(response, str(url), accept=request.accept,
-                                                  max_bytes=request.max_bytes)
+                                                  max_bytes=request.max_bytes, truncate=request.truncate)
                         return await handler.handle()
                     finally:
                         await response.aclose()
@@ -206,7 +224,8 @@ class Fetcher:
 
     async def _load_robots(self, robots_url: str) -> RobotsRules:
         s = self.settings
-        request = _Request({"Accept": "text/plain, */*;q=0.1"}, ("*/*",), s.robots_max_bytes, False)
+        # RFC 9309 2.5: parse at least the first 500 KiB; a longer file is cut there, not refused.
+        request = _Request({"Accept": "text/plain, */*;q=0.1"}, ("*/*",), s.robots_max_bytes, False, truncate=True)
         try:
             result = await self._logged(robots_url, request, missing_is_normal=True)
         except IngestError as exc:

@@ -35,11 +35,13 @@ class Reply:
 class ResponseHandler:
     """Checks on one response, in the order that reads the least data: status, type, length, body."""
 
-    def __init__(self, response: httpx.Response, url: str, *, accept: tuple[str, ...], max_bytes: int) -> None:
+    def __init__(self, response: httpx.Response, url: str, *, accept: tuple[str, ...], max_bytes: int,
+                 truncate: bool = False) -> None:
         self.response = response
         self.url = url
         self.accept = accept
         self.max_bytes = max_bytes
+        self.truncate = truncate
         self.headers = {k.lower(): v for k, v in response.headers.items()}
 
     async def handle(self) -> Reply:
@@ -73,13 +75,13 @@ class ResponseHandler:
     def _check_length(self) -> None:
         declared = self.headers.get("content-length", "")
         # A compressed length over the cap means the decompressed body is over it too.
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > self.max_bytes and not self.truncate:
             raise self._too_large(f"declares {int(declared):,} bytes")
 
     async def _read_body(self) -> bytes:
         try:
             return await read_capped(self.response.aiter_raw(), self.headers.get("content-encoding"),
-                                     self.max_bytes)
+                                     self.max_bytes, truncate=self.truncate)
         except TooLarge:
             raise self._too_large("grew past the limit while streaming (decompressed size counted)") from None
         except ValueError as exc:  # an encoding we did not ask for

@@ -22,6 +22,8 @@ class FetchSettings(Section):
                                   key="fetch_read_timeout")
     total_timeout: float = setting(60.0, "seconds for one request, first byte sent to last received (beats "
                                          "slow drips)", check=POSITIVE, key="fetch_total_timeout")
+    deadline: float = setting(90.0, "seconds for a whole fetch: every attempt, redirect and politeness wait",
+                              check=POSITIVE, key="fetch_deadline")
     max_bytes: int = setting(DOCUMENT_BYTES_LIMIT, "body cap after decompression", check=POSITIVE,
                              key="max_document_bytes")
     max_redirects: int = setting(5, "redirects one fetch follows", check=NOT_NEGATIVE)

@@ -57,6 +57,7 @@ def parse_feed(body: bytes, *, url: str | None = None, content_type: str | None 
             updated=_from_struct(_updated(entry)),
             lang=language_hint(entry.get("language"), (entry.get("title_detail") or {}).get("language"),
                                (entry.get("summary_detail") or {}).get("language")) or feed_lang,
+            guid=_str(entry.get("id")),
         ))
     return ParsedFeed(_clean(feed.get("title")), absolute_url(feed.get("link"), url), feed_lang, links)
 
@@ -113,6 +114,7 @@ def _parse_json_feed(body: bytes, url: str | None) -> ParsedFeed:
             published=parse_datetime(_str(item.get("date_published"))),
             updated=parse_datetime(_str(item.get("date_modified"))),
             lang=language_hint(_str(item.get("language"))) or feed_lang,
+            guid=_str(item.get("id")),
         ))
     return ParsedFeed(_clean(_str(doc.get("title"))), absolute_url(_str(doc.get("home_page_url")), url),
                       feed_lang, links)

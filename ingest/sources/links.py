@@ -16,6 +16,14 @@ class ArticleLink:
     published: datetime | None = None   # timezone-aware (UTC when the source gave no zone)
     updated: datetime | None = None
     lang: str | None = None             # ISO 639-1 hint from the source ("en"), not a verdict
+    guid: str | None = None             # the item's own id (RSS guid, Atom id), when the listing has one
+
+    def listed_as(self) -> str:
+        """The item as the listing shows it: when this changes (a moved pubDate, a new `updated`,
+        an edited title, a new guid), the article changed and is fetched again."""
+        stamp = [self.published.isoformat() if self.published else "",
+                 self.updated.isoformat() if self.updated else "", self.title or "", self.guid or ""]
+        return "\x1f".join(stamp)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ async def probe_site(fetcher: Fetcher, url: str) -> SiteSources:
         feed = await _first_of_kind(fetcher, common_feed_urls(home.url), SourceKind.FEED, FEED_TYPES, found)
         found.feeds = [FeedLink(feed)] if feed else []
     try:
-        robots = await fetcher.fetch(robots_url(home.url), accept=ROBOTS_TYPES + ("*/*",))
+        robots = await fetcher.fetch(robots_url(home.url), accept=ROBOTS_TYPES + ("*/*",), probe=True)
         found.sitemaps = sitemaps_from_robots(robots.body.decode("utf-8", errors="replace"), home.url)
     except IngestError as exc:
         found.errors.append(exc)
@@ -58,7 +58,7 @@ async def _first_of_kind(fetcher: Fetcher, urls: list[str], kind: SourceKind, ac
                          found: SiteSources) -> str | None:
     for candidate in urls:
         try:
-            result = await fetcher.fetch(candidate, accept=accept)
+            result = await fetcher.fetch(candidate, accept=accept, probe=True)
             if detect_kind(result.body, content_type=result.content_type, url=result.url) == kind:
                 return result.url
         except IngestError as exc:

@@ -171,7 +171,8 @@ def test_sigkill_mid_crawl_then_restart_stores_every_article_once_and_resumes(si
 def test_sigterm_finishes_the_document_in_hand_and_exits_zero(site: NewsSite, tmp_path: Path) -> None:
     db, log = tmp_path / "news.db", tmp_path / "daemon.log"
     add_feed(db, site)
-    daemon = DaemonProcess(db, log, per_host_delay="0.5")
+    # One article at a time, so that "the document in hand" is one document.
+    daemon = DaemonProcess(db, log, per_host_delay="0.5", per_host_concurrency="1")
     try:
         wait_for(lambda: documents(db) >= 1, 30, daemon)
         daemon.wait_ready()

@@ -14,6 +14,7 @@ run $py benchmarks/writers.py --quick
 run $py benchmarks/extraction/run.py --quick
 run $py benchmarks/sources/links.py --quick
 run $py benchmarks/crawl/bench.py --quick
+run $py benchmarks/crawl/freshness.py --quick
 if command -v nginx >/dev/null && command -v wrk >/dev/null; then
   run $py benchmarks/feeds/bench.py --quick
 else

@@ -56,6 +56,7 @@ class LivingState:
     articles: dict[str, LivingArticle] = field(default_factory=dict)
     robots: str = "User-agent: *\nAllow: /\n"
     hits: list[tuple[str, int, bool]] = field(default_factory=list)  # (path, status, conditional)
+    sent_bytes: dict[str, int] = field(default_factory=dict)         # path -> body bytes sent
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, path: str, status: int | None = None) -> int:
@@ -77,10 +78,11 @@ def _conditional(request: Request, body: bytes, modified: datetime) -> tuple[Res
 
 
 def build_app(state: LivingState) -> Starlette:
-    def record(request: Request, status: int) -> None:
+    def record(request: Request, status: int, size: int = 0) -> None:
         conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
         with state.lock:
             state.hits.append((request.url.path, status, conditional))
+            state.sent_bytes[request.url.path] = state.sent_bytes.get(request.url.path, 0) + size
 
     async def rss(request: Request) -> Response:
         base = f"{request.url.scheme}://{request.url.netloc}"
@@ -98,7 +100,7 @@ def build_app(state: LivingState) -> Starlette:
         if not_modified is not None:
             record(request, 304)
             return not_modified
-        record(request, 200)
+        record(request, 200, len(body))
         return Response(body, media_type="application/rss+xml; charset=utf-8", headers=headers)
 
     async def article(request: Request) -> Response:
@@ -124,7 +126,7 @@ def build_app(state: LivingState) -> Starlette:
         if not_modified is not None:
             record(request, 304)
             return not_modified
-        record(request, 200)
+        record(request, 200, len(body))
         return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
     async def robots(request: Request) -> Response:

@@ -110,7 +110,10 @@ def decode(body: bytes, *, http_charset: str | None = None, html: bool = False,
     for candidate in candidates:
         if not candidate:
             continue
-        name = candidate
+        # UTF-16 and UTF-32 text without a BOM would hold NUL bytes, which check_not_binary
+        # refuses: a body that got here is not in them, whatever its label says (servers send
+        # "charset=utf-16" for UTF-8 pages). Decoding it so gives CJK mojibake.
+        name = "utf-8" if candidate.startswith(("utf-16", "utf-32")) else candidate
         if name != "utf-8" and _SINGLE_BYTE.match(name) and not body.isascii():
             try:
                 return body.decode("utf-8"), "utf-8"  # labelled legacy, written in UTF-8

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feeds import views
+from feeds.api import story_json, story_list_json
 from feeds.atom import render_atom
-from feeds.html import document_page, home_page
+from feeds.html import document_page, home_page, search_page, story_page
 from feeds.jsonfeed import render_json_feed
 from feeds.settings import FeedSettings
 from storage.reader import FeedReader, ThreadReaders
@@ -23,6 +24,7 @@ from storage.reader import FeedReader, ThreadReaders
 ATOM = "application/atom+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
+JSON = "application/json; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -84,19 +86,50 @@ def source_atom(reader: FeedReader, head: int, fs: FeedSettings, base_url: str, 
     return Rendered.of(render_atom(feed, base_url=base_url, hub=fs.websub_hub or None), ATOM, feed.updated, head)
 
 
-def home(reader: FeedReader, head: int, fs: FeedSettings, limit: int) -> Rendered:
-    entries = views.latest_stories(reader, head, limit)
-    body = home_page(entries, reader.languages(), title=fs.title, head_seq=head,
+def home(reader: FeedReader, head: int, fs: FeedSettings, limit: int, page: int = 1, lang: str | None = None,
+         source_id: int | None = None) -> Rendered:
+    """Page `page` of the stories, `limit` to a page."""
+    listing = views.story_list(reader, head, page, limit, lang=lang, source_id=source_id)
+    body = home_page(listing, reader.languages(), reader.source_choices(), title=fs.title, head_seq=head,
                      archive_pages=views.full_pages(head, fs.page_size))
-    return Rendered.of(body, HTML, max((e.updated for e in entries), default=None), head)
+    return Rendered.of(body, HTML, max((e.updated for e in listing.entries), default=None), head)
+
+
+def search(reader: FeedReader, head: int, query: str, page: int, per_page: int, lang: str | None) -> Rendered:
+    listing = views.search_stories(reader, head, query, page, per_page, lang=lang)
+    return Rendered.of(search_page(listing), HTML, None, head)
+
+
+def story(reader: FeedReader, head: int, story_id: str) -> Rendered | None:
+    detail = views.story_detail(reader, head, story_id)
+    if detail is None:
+        return None
+    return Rendered.of(story_page(detail), HTML, detail.entry.updated, head)
 
 
 def document(reader: FeedReader, head: int, document_id: int) -> Rendered | None:
-    found = views.stored_document(reader, document_id)
+    found = views.document_view(reader, head, document_id)
     if found is None:
         return None
-    version, story_id = found
-    return Rendered.of(document_page(version, story_id=story_id), HTML, None, head)
+    version, story_id, detail = found
+    siblings = detail.entry.versions if detail else ()
+    return Rendered.of(document_page(version, story_id=story_id, siblings=siblings), HTML, None, head)
+
+
+def api_stories(reader: FeedReader, head: int, base_url: str, page: int, per_page: int, lang: str | None,
+                source_id: int | None, query: str | None) -> Rendered:
+    if query:
+        listing = views.search_stories(reader, head, query, page, per_page, lang=lang)
+    else:
+        listing = views.story_list(reader, head, page, per_page, lang=lang, source_id=source_id)
+    return Rendered.of(story_list_json(listing, base_url), JSON, None, head)
+
+
+def api_story(reader: FeedReader, head: int, base_url: str, story_id: str) -> Rendered | None:
+    detail = views.story_detail(reader, head, story_id)
+    if detail is None:
+        return None
+    return Rendered.of(story_json(detail, base_url), JSON, detail.entry.updated, head)
 
 
 def live_feed_atom(db_path: str, fs: FeedSettings) -> bytes:

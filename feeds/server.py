@@ -46,6 +46,13 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
 # A Host header good enough to build links from; anything else falls back to the settings.
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 MAX_LIMIT = 200
+# Two overlapping pages: one story, several versions.
+FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="1" width="10" height="12" '
+           b'fill="#8ab"/><rect x="5" y="3" width="10" height="12" fill="#2a7"/></svg>')
+MAX_PAGE = 1_000_000
+MAX_QUERY_CHARS = 200
+# Story ids as the pipeline makes them ("s" and 16 hex digits) and as tests and older tools did.
+_STORY_ID = re.compile(r"[A-Za-z0-9._~-]{1,100}")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 HTML_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -153,17 +160,90 @@ class FeedService:
         return respond(request, rendered, self.live_cache_control,
                        self.feed_headers(request, f"/source/{source_id}.atom"))
 
+    @staticmethod
+    def page_number(request: Request) -> int:
+        raw = request.query_params.get("page", "1")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+            raise HTTPException(400, f"page must be a whole number from 1 to {MAX_PAGE}")
+        return int(raw)
+
+    @staticmethod
+    def filters(request: Request) -> tuple[str | None, int | None]:
+        """The language and source a story list is narrowed to (empty: any)."""
+        lang = request.query_params.get("lang") or None
+        if lang is not None and not _LANGUAGE.fullmatch(lang):
+            raise HTTPException(400, "lang must be a language code such as en or zh-Hans")
+        source = request.query_params.get("source") or None
+        if source is not None and (not source.isdigit() or int(source) >= 2**63):
+            raise HTTPException(400, "source must be a source id (see newsdedup sources list)")
+        return (lang.lower() if lang else None), (int(source) if source is not None else None)
+
+    @staticmethod
+    def search_query(request: Request) -> str:
+        query = " ".join(request.query_params.get("q", "").split())
+        if len(query) > MAX_QUERY_CHARS:
+            raise HTTPException(400, f"the search is longer than {MAX_QUERY_CHARS} characters")
+        return query
+
     def home(self, request: Request) -> Response:
-        limit = self.limit(request, min(self.fs.stories, 30))
-        rendered = self.rendered(("home", limit), "home",
-                                 lambda reader, head: render.home(reader, head, self.fs, limit))
+        per_page = self.limit(request, min(self.fs.stories, 30))
+        page = self.page_number(request)
+        lang, source_id = self.filters(request)
+        rendered = self.rendered(("home", per_page, page, lang, source_id), "home",
+                                 lambda reader, head: render.home(reader, head, self.fs, per_page, page, lang,
+                                                                  source_id))
         return respond(request, rendered, self.live_cache_control, HTML_POLICY)
+
+    def search(self, request: Request) -> Response:
+        query = self.search_query(request)
+        per_page = self.limit(request, min(self.fs.stories, 30))
+        page = self.page_number(request)
+        lang, _ = self.filters(request)
+        rendered = self.rendered(("search", query, per_page, page, lang), "search",
+                                 lambda reader, head: render.search(reader, head, query, page, per_page, lang))
+        return respond(request, rendered, self.live_cache_control, HTML_POLICY)
+
+    def story(self, request: Request) -> Response:
+        story_id = self.story_id(request)
+        rendered = self.rendered(("story", story_id), "story",
+                                 lambda reader, head: render.story(reader, head, story_id))
+        return respond(request, rendered, self.live_cache_control, HTML_POLICY)
+
+    @staticmethod
+    def story_id(request: Request) -> str:
+        story_id: str = request.path_params["story_id"]
+        if not _STORY_ID.fullmatch(story_id):
+            raise HTTPException(404)
+        return story_id
+
+    def api_stories(self, request: Request) -> Response:
+        query = self.search_query(request) or None
+        per_page = self.limit(request, min(self.fs.stories, 30))
+        page = self.page_number(request)
+        lang, source_id = self.filters(request)
+        base = self.base_url(request)
+        rendered = self.rendered(
+            ("api-stories", base, query, per_page, page, lang, source_id), "api",
+            lambda reader, head: render.api_stories(reader, head, base, page, per_page, lang, source_id, query))
+        return respond(request, rendered, self.live_cache_control, SECURITY_HEADERS)
+
+    def api_story(self, request: Request) -> Response:
+        story_id = self.story_id(request)
+        base = self.base_url(request)
+        rendered = self.rendered(("api-story", base, story_id), "api",
+                                 lambda reader, head: render.api_story(reader, head, base, story_id))
+        return respond(request, rendered, self.live_cache_control, SECURITY_HEADERS)
 
     def document(self, request: Request) -> Response:
         document_id: int = request.path_params["document_id"]
         rendered = self.rendered(("document", document_id), "document",
                                  lambda reader, head: render.document(reader, head, document_id))
         return respond(request, rendered, self.live_cache_control, HTML_POLICY)
+
+    def favicon(self, request: Request) -> Response:
+        # Browsers ask for an icon on every page; a 404 there is a console error on each.
+        return Response(FAVICON, media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400", **SECURITY_HEADERS})
 
     def healthz(self, request: Request) -> Response:
         # Live (this answers) and ready (the database reads); 503 tells a balancer to wait.
@@ -245,6 +325,12 @@ def create_app(db_path: str, fs: FeedSettings | None = None) -> Starlette:
         Route("/lang/{lang}.atom", service.language, name="language"),
         Route("/source/{source_id:int}.atom", service.source, name="source"),
         Route("/documents/{document_id:int}", service.document, name="document"),
+        Route("/stories/{story_id}", service.story, name="story"),
+        Route("/search", service.search, name="search"),
+        Route("/api/stories", service.api_stories, name="api_stories"),
+        Route("/api/stories/{story_id}", service.api_story, name="api_story"),
+        Route("/favicon.svg", service.favicon, name="favicon"),
+        Route("/favicon.ico", service.favicon, name="favicon_ico"),
         Route("/healthz", service.healthz, name="healthz"),
         Route("/metrics", service.metrics, name="metrics"),
     ]
@@ -274,7 +360,9 @@ def create_app(db_path: str, fs: FeedSettings | None = None) -> Starlette:
 def build_server(db_path: str, fs: FeedSettings | None = None, **config: Any) -> uvicorn.Server:
     """A uvicorn server for the app on fs.host:port (default 127.0.0.1:8080); `.run()` blocks."""
     fs = fs or FeedSettings()
-    options: dict[str, Any] = {"host": fs.host, "port": fs.port, "log_level": "info", "access_log": False,
+    # uvicorn's own logging setup is off (log_config None): its records go through the process's
+    # handlers (plain or JSON lines, see newsdedup.cli), its access log only when `access_log` is on.
+    options: dict[str, Any] = {"host": fs.host, "port": fs.port, "log_config": None, "access_log": fs.access_log,
                                "lifespan": "on", "timeout_graceful_shutdown": 5,
                                "http": with_header_timeout(fs.header_timeout),
                                "timeout_keep_alive": fs.keep_alive_timeout, **config}

@@ -24,6 +24,8 @@ class FeedSettings(Section):
     header_timeout: float = setting(10.0, "seconds a client has to send a request's headers before the server "
                                           "closes the connection (slow or stalled clients)", check=POSITIVE)
     keep_alive_timeout: float = setting(5.0, "seconds an idle kept-alive connection stays open", check=POSITIVE)
+    access_log: bool = setting(False, "log one line per HTTP request (method, path, status), as the "
+                                      "logger uvicorn.access")
     websub_hub: str = setting("", "WebSub hub URL to advertise and notify; empty: off")
     websub_poll_seconds: float = setting(5.0, "how often the server looks for new changes to announce",
                                          check=POSITIVE)

@@ -6,9 +6,11 @@ naming the file, the line and the reason; one bad item never stops the others.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,8 @@ TEXT_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+# Saved pages and dumps may be gzipped (page.html.gz, dump.txt.gz): read as the inner type.
+GZIP_SUFFIX = ".gz"
 # JSON can spell code points no text can hold: half a UTF-16 surrogate pair ("\ud800").
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -102,9 +106,13 @@ def _size(path: Path) -> int:
 
 def _read_file(path: Path, key: str, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
     suffix = path.suffix.lower()
+    if suffix == GZIP_SUFFIX and Path(path.stem).suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
+        yield _read_gzipped(path, key, max_bytes)
+        return
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(ErrorKind.UNSUPPORTED, "read",
-                          f"unknown file type {suffix or '(none)'!r}; replay reads .txt, .html/.htm and .jsonl")
+                          f"unknown file type {suffix or '(none)'!r}; replay reads .txt, .html/.htm and .jsonl "
+                          "(.txt and .html also gzipped: .txt.gz, .html.gz)")
     size = path.stat().st_size
     if size == 0:
         raise IngestError(ErrorKind.EMPTY, "read", "the file is empty")
@@ -117,6 +125,26 @@ def _read_file(path: Path, key: str, max_bytes: int) -> Iterator[RawDocument | R
     body = path.read_bytes()
     yield RawDocument(key=key, origin=str(path), kind="html" if suffix in HTML_SUFFIXES else "text", body=body,
                       size=size, locator=(str(path), -1, key))
+
+
+def _read_gzipped(path: Path, key: str, max_bytes: int) -> RawDocument:
+    """A gzipped .txt or .html file, decompressed; the size cap holds for the decompressed text."""
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(ErrorKind.EMPTY, "read", "the file is empty")
+    try:
+        with gzip.open(path, "rb") as fh:
+            body = fh.read(max_bytes + 1)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise IngestError(ErrorKind.MALFORMED, "read", f"not a readable gzip file ({exc})") from None
+    if len(body) > max_bytes:
+        raise IngestError(ErrorKind.TOO_LARGE, "read",
+                          f"over the {max_bytes:,}-byte limit once decompressed (setting max_document_bytes)")
+    if not body:
+        raise IngestError(ErrorKind.EMPTY, "read", "the file is empty once decompressed")
+    inner = Path(path.stem).suffix.lower()
+    return RawDocument(key=key, origin=str(path), kind="html" if inner in HTML_SUFFIXES else "text", body=body,
+                       size=size, locator=(str(path), -1, key))
 
 
 def _read_jsonl(path: Path, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -113,6 +114,7 @@ class Overview:
 
 # A search term shorter than a trigram cannot use the index: it is matched with LIKE instead.
 _TRIGRAM = 3
+_CONTROLS = re.compile("[\x00-\x1f\x7f]")
 
 
 def connect(path: str) -> Connection:
@@ -345,7 +347,8 @@ class FeedReader:
     def search(self, query: str, limit: int, offset: int, *, lang: str | None = None) -> tuple[list[SearchHit], int]:
         """Stories whose documents' titles or texts hold every word of `query` (any language, any
         script: a trigram index, substring matching), best match first; and how many there are."""
-        terms = [t for t in query.split() if t]
+        # FTS5 strings cannot hold control characters (a NUL ends one): they separate words here.
+        terms = _CONTROLS.sub(" ", query).split()
         if not terms:
             return [], 0
         long_terms = [t for t in terms if len(t) >= _TRIGRAM]

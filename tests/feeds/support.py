@@ -12,6 +12,7 @@ from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
 from newsdedup.config import Settings
 from storage import NewDocument, Store
+from storage.model import GroupingEvidence
 from tests.site.server import AppServer
 
 
@@ -32,18 +33,20 @@ class Corpus:
         self.store.close()
 
     def _new(self, key: str, title: str, text: str, lang: str, url: str | None, source_id: int | None,
-             authors: list[str] | None = None, published: str | None = None) -> NewDocument:
+             authors: list[str] | None = None, published: str | None = None,
+             grouping: GroupingEvidence | None = None) -> NewDocument:
         self._hash += 1
         return NewDocument(key=key, title=title, text=text, lang=lang, url=url, published=published, updated=None,
                            authors=tuple(authors or ()), description=None, image=None, content_hash=f"h{self._hash}",
                            source_id=source_id, window_time=0.0, lexical=b"\0" * 16, anchor_minhash=b"\0" * 16,
-                           anchors=())
+                           anchors=(), grouping=grouping)
 
     def add(self, key: str, *, story: str | None = None, title: str = "Title", text: str = "Text.",
             lang: str = "en", url: str | None = None, source_id: int | None = None,
-            authors: list[str] | None = None, published: str | None = None) -> str:
-        """Add a document to `story` (a new story when None); returns its story id."""
-        new = self._new(key, title, text, lang, url, source_id, authors, published)
+            authors: list[str] | None = None, published: str | None = None,
+            grouping: GroupingEvidence | None = None) -> str:
+        """Add a document to `story` (a new story when None), with why it joined; returns its story id."""
+        new = self._new(key, title, text, lang, url, source_id, authors, published, grouping)
         with self.store.transaction():
             languages = self.store.documents.story_languages(story) if story else set()
             story_id = story or f"s-{key}"

@@ -174,7 +174,7 @@ def _pagination(listing: StoryList, path: str) -> str:
 def _story_card(entry: Entry, shown: Version | None = None) -> str:
     """A story in a list, titled by its original (or by `shown`: the version a search matched)."""
     shown = shown or entry.original
-    versions = "".join(_version_card(v, compact=True) for v in entry.versions)
+    versions = "".join(_version_card(v, compact=True) for v in _original_first(entry))
     return (
         f'<section class="story" id="{escape(entry.story_id)}">'
         f'<h2 lang="{escape(shown.lang)}"><a href="/stories/{escape(entry.story_id)}">{escape(shown.title)}</a></h2>'
@@ -183,6 +183,11 @@ def _story_card(entry: Entry, shown: Version | None = None) -> str:
         f'<a href="/stories/{escape(entry.story_id)}">story page</a></p>'
         f'<div class="grid versions">{versions}</div></section>'
     )
+
+
+def _original_first(entry: Entry) -> list[Version]:
+    """The original, then the other versions in the order they arrived."""
+    return [entry.original, *(v for v in entry.versions if v is not entry.original)]
 
 
 def _version_card(v: Version, *, compact: bool = False) -> str:
@@ -208,9 +213,7 @@ def story_page(detail: StoryDetail) -> bytes:
     """A story in full: every version and translation, why each was grouped, what changed between revisions."""
     entry = detail.entry
     title = detail.original
-    # the original first, then the others in the order they arrived
-    ordered = [title, *(v for v in entry.versions if v is not title)]
-    versions = "".join(_version_card(v) for v in ordered)
+    versions = "".join(_version_card(v) for v in _original_first(entry))
     body = (
         f'<main><article class="story-page"><h1 lang="{escape(title.lang)}">{escape(title.title)}</h1>'
         f"<p class=meta>{_plural(len(entry.versions), 'version')} in {escape(', '.join(entry.languages))}; "
@@ -304,7 +307,8 @@ def search_page(listing: StoryList) -> bytes:
     elif not listing.entries:
         found = f"<p class=empty>No story holds “{escape(query)}”.</p>"
     else:
-        found = (f"<p class=meta>{_plural(listing.total, 'story')} hold “{escape(query)}”; page {listing.page} "
+        verb = "holds" if listing.total == 1 else "hold"
+        found = (f"<p class=meta>{_plural(listing.total, 'story')} {verb} “{escape(query)}”; page {listing.page} "
                  f"of {listing.pages}.</p>" + "".join(_story_card(e, e.main) for e in listing.entries)
                  + _pagination(listing, "/search"))
     return _page(f"Search: {query}" if query else "Search", f"<main><h1>Search</h1>{found}</main>", query=query)

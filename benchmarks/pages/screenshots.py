@@ -12,6 +12,7 @@ OUTPUT_DIR (default benchmarks/pages/screenshots/). It prints whether each page 
 
 from __future__ import annotations
 
+import base64
 import shutil
 import sys
 import tempfile
@@ -27,6 +28,15 @@ from tests.feeds.support import FeedServer  # noqa: E402
 WIDTHS = (400, 1280)
 # Tall enough for a whole page; taller pages are cut here.
 MAX_HEIGHT = 6000
+
+
+def full_page_png(driver: object, width: int) -> bytes:
+    """The whole page at `width`, not only the window (Chromium's DevTools capture beyond the viewport)."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]  # type: ignore[attr-defined]
+    clip = {"x": 0, "y": 0, "width": width, "height": min(size["height"], MAX_HEIGHT), "scale": 1}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot",  # type: ignore[attr-defined]
+                                  {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    return base64.b64decode(shot["data"])
 
 
 def main() -> int:
@@ -46,13 +56,10 @@ def main() -> int:
                     for name, path in pages.items():
                         driver.set_window_size(width, 900)  # type: ignore[attr-defined]
                         driver.get(server.url + path)  # type: ignore[attr-defined]
-                        height = driver.execute_script(  # type: ignore[attr-defined]
-                            "return document.documentElement.scrollHeight")
                         fits = driver.execute_script(  # type: ignore[attr-defined]
                             "return document.documentElement.scrollWidth <= window.innerWidth")
-                        driver.set_window_size(width, min(int(height) + 10, MAX_HEIGHT))  # type: ignore[attr-defined]
                         target = out / f"{name}-{width}.png"
-                        driver.save_screenshot(str(target))  # type: ignore[attr-defined]
+                        target.write_bytes(full_page_png(driver, width))
                         print(f"{target}  {width}px  {'fits' if fits else 'OVERFLOWS'}")
         finally:
             driver.quit()  # type: ignore[attr-defined]

@@ -156,7 +156,7 @@ def test_search_finds_titles_and_texts_in_every_script(corpus: Corpus) -> None:
         assert found("record\x00 rain\x1b") == ["Floods in the north"]  # control characters separate words
         assert found("north", lang="zh") == []
         page = client.get("/search", params={"q": "Rivers"})
-        assert page.status_code == 200 and "Floods in the north" in page.text and "1 story hold" in page.text
+        assert page.status_code == 200 and "Floods in the north" in page.text and "1 story holds" in page.text
         assert "No story holds" in client.get("/search", params={"q": "nothing-like-this"}).text
         assert client.get("/search", params={"q": "x" * 201}).status_code == 400
         assert client.get("/search").status_code == 200

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from storage import Store
 from tests.conftest import ROOT, SEEDS, run_cli
@@ -146,3 +147,22 @@ def test_the_first_run_ends_with_the_url_and_logs_json_when_asked(tmp_path: Path
     # Started again on the same database with --replay-if-empty, nothing is replayed.
     again = run_cli("serve", "--help")
     assert "--replay-if-empty" in again.output and "--log-level" in again.output
+
+
+def test_crawl_json_summarises_each_source_and_status_shows_it_healthy(db_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.site.server import NewsSite
+
+    monkeypatch.setenv("NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES", "1")
+    monkeypatch.setenv("NEWSDEDUP_PER_HOST_DELAY", "0")
+    with NewsSite() as site:
+        run_cli("sources", "add", site.url + "/feed.xml", "--title", "The Test Times", "--db", db_path)
+        result = run_cli("crawl", "--db", db_path, "--json", "--log-level", "warning")
+    summary = json.loads(result.output.splitlines()[-1])
+    assert summary["sources"] == 1 and summary["failed_sources"] == 0 and summary["documents"] >= 1
+    [run] = summary["runs"]
+    assert run["url"] == site.url + "/feed.xml" and run["kind"] == "feed" and run["error"] is None
+    status = json.loads(run_cli("status", "--db", db_path, "--json").output)
+    assert [s["health"] for s in status["sources"]] == ["ok"] and status["documents"] == summary["documents"]
+    listing = run_cli("sources", "list", "--db", db_path).output
+    assert "The Test Times" in listing and " ok " in listing

@@ -22,10 +22,10 @@ from ingest.matching import (
     MatchSettings,
     StoryIndex,
     change_kind,
-    fingerprint,
     minhash_from_bytes,
     signature_bytes,
 )
+from ingest.matching.fingerprint import fingerprint
 from ingest.readers import RawDocument
 from ingest.times import epoch_seconds
 from storage import AlreadyStored, ChangeKind, NewDocument, StorageError, StoredSignature

@@ -125,6 +125,7 @@ def test_pages_reach_the_first_story_and_filters_narrow_them(corpus: Corpus) -> 
         assert client.get("/", params={"page": "x"}).status_code == 400
         assert client.get("/", params={"source": "-1"}).status_code == 400
         assert client.get("/", params={"page": "99"}).status_code == 200  # past the end: an empty page
+    assert "7 stories, page 1 of 3" in first
     assert "Story 6" in first and 'rel="next" href="/?page=2&amp;limit=3"' not in first
     assert 'rel="next"' in first and 'rel="last"' in first
     assert "Story 0" in last and 'rel="next"' not in last

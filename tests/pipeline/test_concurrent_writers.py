@@ -80,3 +80,30 @@ def test_writers_on_disjoint_halves_give_one_writers_stories(corpus: tuple[Path,
     replay_processes(db, corpus[1], corpus[2])
     assert partition(db) == single
     assert one_row_per_document(db)
+
+
+def test_a_replay_beside_a_crawling_daemon_gives_a_solo_replays_stories(corpus: tuple[Path, Path, Path],
+                                                                         single: set[frozenset[str]],
+                                                                         tmp_path: Path) -> None:
+    """The usual way to use the tool: `serve` crawls while `replay` fills the same database."""
+    from tests.daemon.test_daemon import DaemonProcess, wait_for
+    from tests.site import content
+    from tests.site.server import NewsSite
+
+    db, log = tmp_path / "shared.db", tmp_path / "daemon.log"
+    with NewsSite() as site:
+        subprocess.run([sys.executable, "-m", "newsdedup", "sources", "add", site.url + "/feed.xml", "--db", str(db)],
+                       cwd=ROOT, check=True, capture_output=True)
+        daemon = DaemonProcess(db, log, per_host_delay="0.3")
+        try:
+            replay_processes(db, corpus[0])
+            crawled = f"SELECT count(*) FROM documents WHERE key LIKE '{site.url}%'"
+            wait_for(lambda: sqlite3.connect(db).execute(crawled).fetchone()[0] == len(content.ARTICLES), 60,
+                     daemon)
+        finally:
+            daemon.stop()
+    replayed = {frozenset(k for k in story if not k.startswith("http")) for story in partition(db)}
+    assert replayed - {frozenset()} == single
+    rows, documents = sqlite3.connect(db).execute(
+        "SELECT count(*), (SELECT count(*) FROM documents) FROM changes").fetchone()
+    assert rows == documents == DOCUMENTS + len(content.ARTICLES)

@@ -113,40 +113,46 @@ def test_feed_still_prints_atom(db_path: Path) -> None:
     assert run_cli("feed", "--db", db_path).output.startswith("<?xml")
 
 
-def test_the_first_run_ends_with_the_url_and_logs_json_when_asked(tmp_path: Path) -> None:
-    """`newsdedup serve --replay seeds/`: the replay's summary, then the URL, as the last lines."""
+def serve_until_ready(*args: str, env: dict[str, str] | None = None) -> tuple[list[str], str, int]:
+    """Run `newsdedup serve ARGS` until /healthz answers and its home page renders, then SIGTERM it:
+    (stdout lines, stderr, exit status)."""
     port = free_port()
-    db = tmp_path / "first.db"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsdedup", "serve", "--replay", str(SEEDS), "--db", str(db), "--port", str(port),
-         "--log-format", "json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "NEWSDEDUP_ACCESS_LOG": "1"})
+    process = subprocess.Popen([sys.executable, "-m", "newsdedup", "serve", "--port", str(port), *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **(env or {})})
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and process.poll() is None:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        home = httpx.get(f"http://127.0.0.1:{port}/")
-        assert home.status_code == 200 and "story page" in home.text
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=60)
-    lines = out.splitlines()
+    return [line.replace(str(port), "PORT") for line in out.splitlines()], err, process.returncode
+
+
+def test_the_first_run_ends_with_the_url_and_logs_json_when_asked(tmp_path: Path) -> None:
+    """`newsdedup serve --replay seeds/`: the replay's summary, then the URL, as the last lines."""
+    db = tmp_path / "first.db"
+    lines, err, status = serve_until_ready("--replay", str(SEEDS), "--db", str(db), "--log-format", "json",
+                                           env={"NEWSDEDUP_ACCESS_LOG": "1"})
     assert lines[0].startswith(f"replayed {SEEDS}: 5 documents: 4 new stories")
-    assert lines[1] == (f"serving http://127.0.0.1:{port}/ (stories; feeds at http://127.0.0.1:{port}/feed.atom "
-                        f"and http://127.0.0.1:{port}/feed.json); Ctrl-C to stop")
-    assert len(lines) == 2 and "<feed" not in out
+    assert lines[1] == ("serving http://127.0.0.1:PORT/ (stories; feeds at http://127.0.0.1:PORT/feed.atom "
+                        "and http://127.0.0.1:PORT/feed.json); Ctrl-C to stop")
+    assert len(lines) == 2
     records = [json.loads(line) for line in err.splitlines() if line.strip()]
     assert any("no sources to crawl yet" in r["message"] for r in records)
     assert any(r["logger"] == "uvicorn.access" and "GET / HTTP" in r["message"] for r in records)
     assert not any("Uvicorn running" in r["message"] for r in records)
-    assert process.returncode == 0
-    # Started again on the same database with --replay-if-empty, nothing is replayed.
-    again = run_cli("serve", "--help")
-    assert "--replay-if-empty" in again.output and "--log-level" in again.output
+    assert status == 0
+    # Started again on that database, as compose.yaml starts it, the seeds are not replayed again.
+    lines, err, status = serve_until_ready("--replay", str(SEEDS), "--replay-if-empty", "--db", str(db))
+    assert lines[0] == f"not replaying {SEEDS}: the database already has documents"
+    assert lines[-1].startswith("serving http://127.0.0.1:PORT/") and status == 0
 
 
 def test_crawl_json_summarises_each_source_and_status_shows_it_healthy(db_path: Path,

@@ -13,7 +13,8 @@ from ingest.errors import IngestError
 from ingest.readers import ReadFailure, read_inputs
 from ingest.settings import CrawlSettings
 from newsdedup.config import Settings
-from storage import StorageError, Store
+from storage import StorageError, open_database
+from storage.factory import OpenDatabase
 from storage.model import ClusterRow
 
 if TYPE_CHECKING:
@@ -43,9 +44,11 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     """Deduplicating news ingest: each story once, its versions and translations attached.
 
     \b
-    Replay saved articles into the database, then read the feed:
-      newsdedup replay seeds/
-      newsdedup feed
+    Replay saved articles and serve them (the last line printed is the URL to open):
+      newsdedup serve --replay seeds/
+    Or replay them, then print the Atom feed, or what the database holds:
+      newsdedup replay seeds/ && newsdedup feed
+      newsdedup status
     \b
     Follow sources with the daemon (feeds at http://127.0.0.1:8080/feed.atom):
       newsdedup sources add --discover https://example.org/
@@ -136,9 +139,10 @@ def _echo_readable(result: dict[str, object]) -> None:
 _db_option = click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
 
 
-def _open_store(settings: Settings, must_exist: bool = False) -> Store:
-    """The database of the settings; a storage error says what is wrong with it."""
-    return Store(settings.storage.db, must_exist=must_exist)
+def _open_store(settings: Settings, must_exist: bool = False) -> OpenDatabase:
+    """The database of the settings (an SQLite file, or postgresql://... for several workers); a storage
+    error says what is wrong with it."""
+    return open_database(settings.storage.db, must_exist=must_exist)
 
 
 @main.command()
@@ -179,7 +183,7 @@ def _replay_json(summary: ReplaySummary, settings: Settings) -> dict[str, object
             "outcomes": outcomes, "errors": summary.errors, "seconds": round(summary.seconds, 3)}
 
 
-def _pipeline(store: Store, settings: Settings) -> Pipeline:
+def _pipeline(store: OpenDatabase, settings: Settings) -> Pipeline:
     from ingest.pipeline import Pipeline
 
     try:
@@ -513,6 +517,7 @@ def sources_export(ctx: click.Context, db: str | None) -> None:
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+_LOG_HANDLER = "newsdedup"
 
 
 def _logging(fmt: str, verbose: bool, level: str = "info", log_format: str = "text") -> None:
@@ -527,8 +532,10 @@ def _logging(fmt: str, verbose: bool, level: str = "info", log_format: str = "te
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter() if log_format == "json" else logging.Formatter(fmt))
+    handler.set_name(_LOG_HANDLER)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only a handler an earlier command of this process installed (tests run many).
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _LOG_HANDLER] + [handler]
     root.setLevel(getattr(logging, level.upper()))
     if not verbose and level != "debug":
         # the HTTP server's start-up chatter ("Uvicorn running on ...") repeats the line serve prints

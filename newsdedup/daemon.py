@@ -46,7 +46,7 @@ from ingest.crawl import Crawler
 from ingest.fetch import Fetcher
 from ingest.pipeline import Pipeline
 from newsdedup.config import Settings
-from storage import Source, StorageError, StorageReadOnly, Store
+from storage import Source, StorageError, StorageReadOnly, open_database
 from storage.clock import parse_utc
 
 log = logging.getLogger("newsdedup.daemon")
@@ -79,7 +79,7 @@ class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         try:
-            self.store = Store(settings.storage.db)
+            self.store = open_database(settings.storage.db)
         except StorageReadOnly:
             # Feeds need only reads: serve them, and say why nothing is crawled.
             log.warning("%s is read-only: serving its feeds without crawling (make it writable to crawl)",

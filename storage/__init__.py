@@ -1,6 +1,7 @@
 """newsdedup storage: the schema, its migrations and every query. Nothing else writes SQL.
 
-Callers use the front (`Store` for writers, `FeedReader` for the feeds), the records of
+Callers open a writer with `open_database` (an SQLite `Store`, or a `PostgresDatabase` for
+several workers) and use the front (`Store` for writers, `FeedReader` for the feeds), the records of
 `storage.model`, and the errors of `storage.errors`; no module outside this package imports
 `sqlite3` or `sqlite_utils`.
 """
@@ -15,6 +16,7 @@ from storage.errors import (
     StorageReadOnly,
     StorageUnavailable,
 )
+from storage.factory import open_database
 from storage.model import (
     ChangeKind,
     FetchState,
@@ -28,7 +30,7 @@ from storage.model import (
 from storage.store import Store
 
 __all__ = [
-    "AlreadyStored", "ChangeKind", "FetchState", "FrontierEntry", "FrontierState", "NewDocument", "SchemaMismatch", "Source", "StorageCorrupt",
-    "StorageError", "StorageFull", "StorageLocked", "StorageReadOnly", "StorageUnavailable", "Store",
-    "StoredDocument", "StoredSignature",
+    "AlreadyStored", "ChangeKind", "FetchState", "FrontierEntry", "FrontierState", "NewDocument", "SchemaMismatch",
+    "Source", "StorageCorrupt", "StorageError", "StorageFull", "StorageLocked", "StorageReadOnly",
+    "StorageUnavailable", "Store", "StoredDocument", "StoredSignature", "open_database",
 ]

@@ -91,11 +91,19 @@ def _v4_reader_side(conn: Connection, db: sqlite_utils.Database) -> None:
                  "(SELECT min(first_seen) FROM stories), strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))")
 
 
+def _v5_source_leases(conn: Connection, db: sqlite_utils.Database) -> None:
+    """Workers lease due sources (`Sources.lease_due`), so no source is polled by two at once; a
+    lease expires, so a dead worker's sources are taken over."""
+    conn.execute("ALTER TABLE sources ADD COLUMN leased_until REAL")
+    conn.execute("ALTER TABLE sources ADD COLUMN leased_by TEXT")
+
+
 MIGRATIONS: list[Callable[[Connection, sqlite_utils.Database], None]] = [
     _v1_first_release,
     _v2_columns_of_later_builds,
     _v3_crawl_frontier,
     _v4_reader_side,
+    _v5_source_leases,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -105,6 +105,36 @@ class Sources:
         self.conn.execute("UPDATE sources SET paused_reason = NULL, consecutive_failures = 0, failing_since = NULL, "
                           "next_due = NULL WHERE id = ?", (source_id,))
 
+    # -- leases (several workers, one set of sources)
+
+    def lease_due(self, worker: str, now: float, limit: int, lease_seconds: float) -> list[Source]:
+        """Up to `limit` sources due at `now` (enabled, not paused) that no worker holds, longest
+        overdue first, now held by `worker` until `now + lease_seconds`. The write lock (BEGIN
+        IMMEDIATE) makes the choice and the marking one step, so two workers get different sources."""
+        outer = self.conn.raw.in_transaction
+        if not outer:
+            self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = self.conn.all(
+                f"{_SELECT} WHERE enabled = 1 AND paused_reason IS NULL AND (next_due IS NULL OR next_due <= ?) "
+                "AND (leased_until IS NULL OR leased_until <= ?) ORDER BY coalesce(next_due, -1), id LIMIT ?",
+                (now, now, limit))
+            self.conn.executemany("UPDATE sources SET leased_until = ?, leased_by = ? WHERE id = ?",
+                                  [(now + lease_seconds, worker, row[0]) for row in rows])
+        except BaseException:
+            if not outer:
+                self.conn.rollback()
+            raise
+        if not outer:
+            self.conn.execute("COMMIT")
+        return [_source(row) for row in rows]
+
+    def release(self, source_id: int, worker: str) -> None:
+        """Give back a lease `worker` holds (after `record_run`): the source is due again at its
+        `next_due`, to any worker. A lease that expired and was taken over is not touched."""
+        self.conn.execute("UPDATE sources SET leased_until = NULL, leased_by = NULL WHERE id = ? AND leased_by = ?",
+                          (source_id, worker))
+
     # -- the frontier (articles the crawler remembers between runs)
 
     def frontier_entry(self, url: str) -> FrontierEntry | None:

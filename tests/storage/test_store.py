@@ -1,4 +1,7 @@
-"""The store: WAL mode, atomic documents, a schema you can query yourself, numbered migrations."""
+"""The store: WAL mode, atomic documents, a schema you can query yourself, numbered migrations.
+
+The tests taking `database` run on each backend: an SQLite file and a PostgreSQL database.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import pytest
 
 from ingest.matching import change_kind
 from storage import AlreadyStored, NewDocument, SchemaMismatch, Store
+from storage.factory import OpenDatabase
+from storage.interfaces import Database
 from storage.migrations import SCHEMA_VERSION
 from tests.conftest import run_cli
 
@@ -22,7 +27,7 @@ def new_doc(key: str, content_hash: str = "h1", lang: str = "en") -> NewDocument
                        window_time=0.0, lexical=b"\0" * 16, anchor_minhash=b"\0" * 16, anchors=("eu", "2025"))
 
 
-def add(store: Store, doc: NewDocument, story: str | None, new_story: str) -> tuple[int, str, str]:
+def add(store: Database, doc: NewDocument, story: str | None, new_story: str) -> tuple[int, str, str]:
     """What the pipeline does: matching names the change kind, storage records it."""
     languages = store.documents.story_languages(story) if story else set()
     kind = change_kind(story, doc.lang, languages)
@@ -38,8 +43,8 @@ def test_database_uses_wal_and_has_the_documented_tables(db_path: Path) -> None:
     assert {"documents", "stories", "changes", "revisions", "signatures", "anchor_df", "ingest_errors"} <= tables
 
 
-def test_a_document_its_story_and_its_change_commit_together(db_path: Path) -> None:
-    store = Store(str(db_path))
+def test_a_document_its_story_and_its_change_commit_together(database: OpenDatabase) -> None:
+    store = database
     with store.transaction():
         doc_id, story_id, kind = add(store, new_doc("a"), None, "s-a")
     assert (story_id, kind) == ("s-a", "created")
@@ -56,8 +61,8 @@ def test_a_document_its_story_and_its_change_commit_together(db_path: Path) -> N
     assert kinds == ["created", "translation", "version"]
 
 
-def test_a_key_is_stored_once(db_path: Path) -> None:
-    store = Store(str(db_path))
+def test_a_key_is_stored_once(database: OpenDatabase) -> None:
+    store = database
     with store.transaction():
         add(store, new_doc("a"), None, "s-a")
     with pytest.raises(AlreadyStored), store.transaction():

@@ -1,0 +1,140 @@
+"""The PostgreSQL connection every table group shares, with engine errors turned into storage errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from storage.errors import (
+    AlreadyStored,
+    StorageCorrupt,
+    StorageError,
+    StorageFull,
+    StorageLocked,
+    StorageReadOnly,
+    StorageUnavailable,
+)
+
+# Seconds a writer waits for another worker's write lock before it says so (as SQLite's busy timeout).
+LOCK_TIMEOUT_SECONDS = 30
+CONNECT_TIMEOUT_SECONDS = 10
+
+Row = tuple[Any, ...]
+
+
+def redacted(url: str) -> str:
+    """The URL as messages show it: without its password."""
+    return re.sub(r"^(postgres(?:ql)?://[^:@/]*):[^@/]*@", r"\1@", url)
+
+
+def server_of(url: str) -> str:
+    """host:port of a PostgreSQL URL, for "is PostgreSQL running at ...?"."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.Error:
+        return url
+    return f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def translate(exc: psycopg.Error, path: str) -> StorageError:
+    """The storage error that says what `exc` means for the database at `path`, and what to do."""
+    state = exc.sqlstate or ""
+    text = _first_line(exc)
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return AlreadyStored(f"{path}: already stored ({text})")
+    if state == "53100":  # disk_full
+        return StorageFull(f"{path}: the server's disk is full; nothing of this write was kept. Free space and "
+                           "run again")
+    if state in ("25006", "42501"):  # read_only_sql_transaction, insufficient_privilege
+        return StorageReadOnly(f"{path}: the database cannot be written by this user ({text}); grant it write "
+                               "access, or use a read-only command")
+    if state in ("55P03", "40P01"):  # lock_not_available (lock_timeout), deadlock_detected
+        return StorageLocked(f"{path}: another worker held the write lock for more than {LOCK_TIMEOUT_SECONDS} s "
+                             f"({text}); try again when it is done")
+    if state.startswith("XX"):  # internal_error, data_corrupted, index_corrupted
+        return StorageCorrupt(f"{path}: the server reports damaged data ({text}); restore the database from a "
+                              "backup (pg_dump / pg_restore)")
+    if isinstance(exc, psycopg.OperationalError) or state.startswith(("08", "57P")):
+        return StorageUnavailable(f"{path}: cannot reach the database ({text}); is PostgreSQL running at "
+                                  f"{server_of(path)}?")
+    return StorageError(f"{path}: {type(exc).__name__}: {text}")
+
+
+def connect(url: str) -> psycopg.Connection[Row]:
+    """An autocommit connection (each statement its own transaction unless inside `transaction()`,
+    as the SQLite front's), its lock waits bounded."""
+    path = redacted(url)
+    try:
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    except psycopg.Error as exc:
+        raise StorageUnavailable(f"{path}: cannot connect ({_first_line(exc)}); is PostgreSQL running at "
+                                 f"{server_of(url)}, and does the database exist (createdb)?") from None
+    try:
+        raw.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+    except psycopg.Error as exc:
+        raw.close()
+        raise translate(exc, path) from exc
+    return raw
+
+
+class PgConnection:
+    """A psycopg connection whose every statement raises `StorageError`s, never psycopg ones.
+
+    Statements use psycopg's `%s` placeholders."""
+
+    def __init__(self, raw: psycopg.Connection[Row], path: str) -> None:
+        self.raw = raw
+        self.path = path
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A transaction (a savepoint when one is open): commits at the end, rolls back on any error."""
+        with self.errors(), self.raw.transaction():
+            yield
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor[Row]:
+        with self.errors():
+            # No parameters: None, so that psycopg does not read a `%` in the SQL as a placeholder.
+            return self.raw.execute(sql, tuple(params) or None)
+
+    def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        with self.errors(), self.raw.cursor() as cursor:
+            cursor.executemany(sql, list(rows))
+
+    def one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        """The first row of a query, or None."""
+        with self.errors():
+            return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        with self.errors():
+            return self.execute(sql, params).fetchall()
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
+        """Rows one at a time, errors translated as they come."""
+        with self.errors():
+            yield from self.execute(sql, params)
+
+    def close(self) -> None:
+        self.raw.close()

@@ -1,0 +1,73 @@
+"""Source leases: several workers share the sources, none polls one another holds, a dead worker's
+lease runs out. On each backend (SQLite file, PostgreSQL database)."""
+
+from __future__ import annotations
+
+import threading
+
+from storage import open_database
+from storage.factory import OpenDatabase
+
+NOW = 1_000_000.0
+LEASE = 300.0
+
+
+def add_sources(db: OpenDatabase, n: int) -> list[int]:
+    return [db.sources.add(f"https://example.org/{i}/feed", interval_seconds=900).id for i in range(n)]
+
+
+def test_two_workers_get_different_due_sources(database: OpenDatabase) -> None:
+    add_sources(database, 5)
+    first = database.sources.lease_due("w1", NOW, 3, LEASE)
+    second = database.sources.lease_due("w2", NOW, 3, LEASE)
+    assert len(first) == 3 and len(second) == 2
+    assert not {s.id for s in first} & {s.id for s in second}
+    assert database.sources.lease_due("w3", NOW, 3, LEASE) == []
+
+
+def test_only_due_enabled_unpaused_sources_are_leased(database: OpenDatabase) -> None:
+    due, later, disabled, paused = add_sources(database, 4)
+    database.sources.record_run(later, kind="feed", next_due=NOW + 60)
+    database.sources.record_run(due, kind="feed", next_due=NOW - 60)
+    database.sources.update(disabled, enabled=False)
+    database.sources.pause(paused, "broken")
+    assert [s.id for s in database.sources.lease_due("w1", NOW, 10, LEASE)] == [due]
+    assert [s.id for s in database.sources.lease_due("w1", NOW + 61, 10, LEASE)] == [later]
+
+
+def test_a_dead_workers_lease_runs_out_and_is_taken_over(database: OpenDatabase) -> None:
+    (source,) = add_sources(database, 1)
+    assert [s.id for s in database.sources.lease_due("dead", NOW, 10, LEASE)] == [source]
+    assert database.sources.lease_due("alive", NOW + LEASE - 1, 10, LEASE) == []
+    assert [s.id for s in database.sources.lease_due("alive", NOW + LEASE, 10, LEASE)] == [source]
+    database.sources.release(source, "dead")  # too late: the lease is another's now
+    assert database.sources.lease_due("third", NOW + LEASE + 1, 10, LEASE) == []
+
+
+def test_a_released_source_is_due_again_at_its_next_run(database: OpenDatabase) -> None:
+    (source,) = add_sources(database, 1)
+    database.sources.lease_due("w1", NOW, 10, LEASE)
+    database.sources.record_run(source, kind="feed", next_due=NOW + 900)
+    database.sources.release(source, "w1")
+    assert database.sources.lease_due("w2", NOW + 10, 10, LEASE) == []
+    assert [s.id for s in database.sources.lease_due("w2", NOW + 900, 10, LEASE)] == [source]
+
+
+def test_workers_leasing_at_once_never_share_a_source(database_url: str, database: OpenDatabase) -> None:
+    add_sources(database, 60)
+    leased: dict[str, list[int]] = {}
+
+    def worker(name: str) -> None:
+        with open_database(database_url) as db:
+            got: list[int] = []
+            for _ in range(30):
+                got += [s.id for s in db.sources.lease_due(name, NOW, 1, LEASE)]
+            leased[name] = got
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    every = [source for got in leased.values() for source in got]
+    assert len(every) == len(set(every)) == 60

@@ -42,3 +42,7 @@ class IngestError(Exception):
         self.kind = kind
         self.stage = stage
         self.message = message
+
+    def __reduce__(self) -> tuple[type[IngestError], tuple[ErrorKind, str, str]]:
+        # Errors cross process boundaries (replay's worker processes) whole.
+        return (type(self), (self.kind, self.stage, self.message))

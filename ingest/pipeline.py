@@ -71,6 +71,29 @@ class _Written:
     replaced: tuple[str, ...] | None = None    # a changed document's previous anchors
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A raw document extracted and fingerprinted, ready for the decision: what `prepare` makes.
+    It holds no storage, so worker processes can make it while one process decides and writes."""
+
+    document: Document | None
+    fingerprint: Fingerprint | None
+    error: IngestError | None = None
+
+
+def prepare(raw: RawDocument, settings: MatchSettings) -> Prepared:
+    """Extract, identify the language and fingerprint `raw`: the pipeline's work that needs no
+    database. Failures come back as values (they cross process boundaries)."""
+    try:
+        doc = build_document(raw)
+        return Prepared(doc, fingerprint(doc.title, doc.text, doc.lang, settings))
+    except IngestError as exc:
+        return Prepared(None, None, exc)
+    except Exception as exc:  # a bug, not bad input
+        log.debug("internal error on %s", raw.origin, exc_info=True)
+        return Prepared(None, None, IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}"))
+
+
 def _fingerprint_of(stored: StoredSignature) -> Fingerprint:
     return Fingerprint(minhash_from_bytes(stored.lexical), stored.anchors, minhash_from_bytes(stored.anchor_minhash))
 
@@ -125,14 +148,31 @@ class Pipeline:
             log.debug("internal error on %s", raw.origin, exc_info=True)
             raise IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}") from exc
 
-    def _ingest_document(self, doc: Document) -> Outcome:
+    def ingest_prepared(self, prepared: Prepared) -> Outcome:
+        """`ingest` for a document already extracted and fingerprinted (by `prepare`, perhaps in
+        another process): the same outcome, as the same decisions are made in the same order."""
+        if prepared.error is not None:
+            raise prepared.error
+        assert prepared.document is not None
+        try:
+            return self._ingest_document(prepared.document, prepared.fingerprint)
+        except (IngestError, StorageError):
+            raise
+        except Exception as exc:  # a bug, not bad input: report it as one and go on
+            log.debug("internal error on %s", prepared.document.key, exc_info=True)
+            raise IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}") from exc
+
+    def _ingest_document(self, doc: Document, made: Fingerprint | None = None) -> Outcome:
         documents = self.store.documents
         # Outside the lock: the cheap check most re-reads end with, and the costly fingerprint.
         existing = documents.find(doc.key)
         if existing and existing.content_hash == doc.content_hash:
             return Outcome(doc.key, None, existing.story_id, existing.lang)
         copy_of = None if existing else documents.copy_of(doc.content_hash)
-        fp = _fingerprint_of(copy_of) if copy_of else fingerprint(doc.title, doc.text, doc.lang, self.settings)
+        if copy_of:
+            fp = _fingerprint_of(copy_of)
+        else:
+            fp = made or fingerprint(doc.title, doc.text, doc.lang, self.settings)
         try:
             with self.store.transaction():
                 self._catch_up()

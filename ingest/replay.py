@@ -12,14 +12,17 @@ grow with the corpus's text.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from ingest.errors import ErrorKind, IngestError
-from ingest.pipeline import UNCHANGED, Pipeline
-from ingest.readers import ReadFailure, read_again, read_inputs
+from ingest.matching.settings import MatchSettings
+from ingest.pipeline import UNCHANGED, Pipeline, Prepared, prepare
+from ingest.readers import RawDocument, ReadFailure, read_again, read_inputs
 from storage import ChangeKind
 
 
@@ -39,11 +42,14 @@ class ReplaySummary:
                 f"(already stored), {self.errors} errors in {self.seconds:.1f}s")
 
 
-def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str = "sorted",
+def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str = "sorted", workers: int = 1,
            on_error: Callable[[str, IngestError], None] = lambda origin, error: None,
            on_warning: Callable[[str, str], None] = lambda origin, message: None,
            on_progress: Callable[[int], None] = lambda size: None) -> ReplaySummary:
-    """Ingest every document under `paths`; failures are recorded, reported to `on_error` and skipped."""
+    """Ingest every document under `paths`; failures are recorded, reported to `on_error` and skipped.
+
+    With `workers` > 1, that many processes extract and fingerprint documents ahead while this
+    one decides and writes them, in the same order: the same stories, sooner."""
     summary = ReplaySummary()
     started = time.perf_counter()
 
@@ -71,13 +77,15 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
         located.sort(key=lambda entry: entry[0])
     elif order != "input":
         raise ValueError(f"replay_order must be 'sorted' or 'input', not {order!r}")
-    for _, locator, origin, size in located:
-        raw = read_again(locator, origin, max_bytes=max_bytes)
+    inputs = ((origin, size, read_again(locator, origin, max_bytes=max_bytes))
+              for _, locator, origin, size in located)
+    for origin, size, raw, prepared in _prepared(inputs, pipeline.settings, workers):
         if isinstance(raw, ReadFailure):
             fail(raw.origin, raw.error)
         else:
             try:
-                summary.outcomes[pipeline.ingest(raw).label] += 1
+                outcome = pipeline.ingest_prepared(prepared) if prepared else pipeline.ingest(raw)
+                summary.outcomes[outcome.label] += 1
                 for repair in raw.repairs:
                     on_warning(origin, repair)
             except IngestError as exc:
@@ -85,3 +93,38 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
         on_progress(size)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+# Documents prepared ahead of the one being written, per worker: enough to keep the workers
+# busy, few enough that memory does not grow with the corpus.
+LOOKAHEAD_PER_WORKER = 32
+
+_Input = tuple[str, int, "RawDocument | ReadFailure"]
+
+
+def _prepared(inputs: Iterator[_Input], settings: MatchSettings, workers: int
+              ) -> Iterator[tuple[str, int, RawDocument | ReadFailure, Prepared | None]]:
+    """The inputs in their order, each with its `Prepared` when worker processes made it
+    (None: the pipeline prepares it itself)."""
+    if workers <= 1:
+        for origin, size, raw in inputs:
+            yield origin, size, raw, None
+        return
+    # fork: the workers start with the parent's modules and models loaded, and leave by
+    # os._exit, so they never touch the parent's database connection.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[tuple[str, int, RawDocument | ReadFailure, Future[Prepared] | None]] = deque()
+        for origin, size, raw in inputs:
+            job = pool.submit(prepare, raw, settings) if isinstance(raw, RawDocument) else None
+            pending.append((origin, size, raw, job))
+            if len(pending) >= workers * LOOKAHEAD_PER_WORKER:
+                yield _done(pending.popleft())
+        while pending:
+            yield _done(pending.popleft())
+
+
+def _done(item: tuple[str, int, RawDocument | ReadFailure, Future[Prepared] | None]
+          ) -> tuple[str, int, RawDocument | ReadFailure, Prepared | None]:
+    origin, size, raw, job = item
+    return origin, size, raw, job.result() if job is not None else None

@@ -19,6 +19,9 @@ class ReadSettings(Section):
     replay_order: str = setting(
         "sorted", '"sorted": by published time, then id (the same stories however a corpus is shuffled); '
                   '"input": as the files list them', check=one_of("sorted", "input"))
+    replay_workers: int = setting(
+        1, "processes that extract and fingerprint ahead while one decides and writes (same stories; "
+           "1: none; each holds its own copy of the language model in memory)", check=POSITIVE)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

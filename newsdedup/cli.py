@@ -149,9 +149,12 @@ def _open_store(settings: Settings, must_exist: bool = False) -> OpenDatabase:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @_db_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the summary.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Processes that extract and fingerprint ahead while one decides and writes; the same "
+                   "stories as with one [env NEWSDEDUP_REPLAY_WORKERS; default 1].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object (for scripts).")
 @click.pass_context
-def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bool, as_json: bool) -> None:
+def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bool, workers: int | None, as_json: bool) -> None:
     """Ingest saved files as if they had been fetched, through the whole pipeline.
 
     PATHS are .txt article dumps, .html/.htm pages and .jsonl corpora (one object per
@@ -162,7 +165,7 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     from ingest.readers import total_size
     from ingest.replay import replay as replay_inputs
 
-    settings = _settings(ctx, db=db)
+    settings = _settings(ctx, db=db, replay_workers=workers)
     with _open_store(settings) as store:
         pipeline = _pipeline(store, settings)
         show_progress = not quiet and sys.stderr.isatty()
@@ -170,7 +173,8 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
                                hidden=not show_progress) as bar:
             summary = replay_inputs(pipeline, list(paths), max_bytes=settings.reading.max_document_bytes,
                                     on_error=_report, on_warning=_warn, on_progress=bar.update,
-                                    order=settings.reading.replay_order)
+                                    order=settings.reading.replay_order,
+                                    workers=settings.reading.replay_workers)
     click.echo(json.dumps(_replay_json(summary, settings)) if as_json else summary.line())
     sys.exit(1 if summary.errors else 0)
 

@@ -1,0 +1,30 @@
+"""Replay with worker processes: the same stories and the same errors as without them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import SHARED, run_cli
+
+CORPUS = SHARED / "bench" / "dedup" / "wmt22-news.jsonl"
+
+
+def clusters(db: Path) -> list[str]:
+    return run_cli("clusters", "--db", str(db)).output.splitlines()
+
+
+def test_workers_give_the_same_stories_errors_and_log(tmp_path: Path, seeds_dir: Path) -> None:
+    corpus = tmp_path / "mixed.jsonl"
+    lines = CORPUS.read_text(encoding="utf-8").splitlines()[:120] if CORPUS.is_file() else []
+    bad = ['{"id": "empty", "text": ""}', "not json", '{"id": "no-text"}']
+    corpus.write_text("\n".join(lines + bad) + "\n", encoding="utf-8")
+    results = {}
+    for workers in ("1", "2"):
+        db = tmp_path / f"w{workers}.db"
+        result = run_cli("replay", str(seeds_dir), str(corpus), "--db", str(db), "--workers", workers, "--json")
+        assert result.exit_code == 1  # the bad lines
+        summary = json.loads(result.output.strip().splitlines()[-1])
+        results[workers] = (clusters(db), summary["errors"], summary["documents"])
+    assert results["1"] == results["2"]
+    assert results["2"][1] == 3

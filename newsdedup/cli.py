@@ -154,7 +154,8 @@ def _open_store(settings: Settings, must_exist: bool = False) -> OpenDatabase:
                    "stories as with one [env NEWSDEDUP_REPLAY_WORKERS; default 1].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object (for scripts).")
 @click.pass_context
-def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bool, workers: int | None, as_json: bool) -> None:
+def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bool, workers: int | None,
+           as_json: bool) -> None:
     """Ingest saved files as if they had been fetched, through the whole pipeline.
 
     PATHS are .txt article dumps, .html/.htm pages and .jsonl corpora (one object per

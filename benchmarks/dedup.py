@@ -9,6 +9,8 @@ wall time and peak RSS are measured), dump `newsdedup clusters`, score with the 
     python benchmarks/dedup.py                       # seeds, wmt22-news, wmt22
     python benchmarks/dedup.py --corpus wmt22-news --shuffles 3                 # sorted replay: 0 moved
     python benchmarks/dedup.py --corpus wmt22-news --shuffles 3 --order input   # arrival order as given
+    python benchmarks/dedup.py --blind    # as a held-out run sees it: opaque ids (so stories
+                                          # arrive interleaved) and no language field
 
 Reads ../shared/bench/dedup/ beside the checkout (or --data).
 """
@@ -24,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -136,22 +139,27 @@ def main() -> None:
                         help="replay_order: sorted (the default: ids and dates decide) or input (file order, "
                              "which with --shuffles measures how arrival order moves stories)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--blind", action="store_true",
+                        help="replay blind copies (benchmarks/matching/blind.py): opaque ids, no lang field")
     parser.add_argument("--json", type=Path, help="write all figures here")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for name in args.corpus or ["seeds", "wmt22-news", "wmt22"]:
-            corpus = args.data / CORPORA[name]
+            corpus = gold = args.data / CORPORA[name]
+            if args.blind:
+                from matching.blind import blind_copy
+                corpus, gold = blind_copy(corpus, workdir)
             ours = replay(corpus, workdir, name, args.order)
-            ours_scores = score(corpus, ours.pop("predictions"), args.data)
+            ours_scores = score(gold, ours.pop("predictions"), args.data)
             row = {"newsdedup": {**ours, "scores": ours_scores}}
-            print(f"\n== {name} ({ours['docs']} documents)")
+            print(f"\n== {name}{' (blind)' if args.blind else ''} ({ours['docs']} documents)")
             print(f"newsdedup  {ours['seconds']:7.2f} s  {ours['docs_per_second']:7.0f} docs/s  "
                   f"peak RSS {ours['peak_rss_mb']:.0f} MB   [{ours['summary']}]")
             if not args.no_baseline:
                 base = baseline(corpus, workdir, name)
-                base_scores = score(corpus, base.pop("predictions"), args.data)
+                base_scores = score(gold, base.pop("predictions"), args.data)
                 row["plain-minhash"] = {**base, "scores": base_scores}
                 print(f"baseline   {base['seconds']:7.2f} s  {base['docs_per_second']:7.0f} docs/s (in-process)")
             print(f"{'':12}{'subset':12}{'P':>7}{'R':>7}{'F1':>7}")
@@ -160,11 +168,19 @@ def main() -> None:
                     p, r, f = pick(data["scores"], subset)
                     print(f"{system:12}{subset:12}" + "".join(f"{x:7.3f}" if x is not None else "      -"
                                                                for x in (p, r, f)))
+            print("newsdedup per language pair, P/R/F1 (a pair with no gold pairs: its false pairs):")
+            cells = []
+            for pair, metrics in sorted(ours_scores.get("per_pair", {}).items()):
+                pw = metrics["pairwise"]
+                cells.append(f"{pair} {pw['pred_pairs']} false" if not pw["gold_pairs"] else
+                             f"{pair} " + "/".join("-" if x is None else f"{x:.3f}" for x in pick(ours_scores, pair)))
+            print(textwrap.fill("  ".join(cells), 118, initial_indent="  ", subsequent_indent="  ",
+                                break_on_hyphens=False))
             for seed in range(1, args.shuffles + 1):
                 shuffled = shuffled_copy(corpus, workdir, seed)
                 other = replay(shuffled, workdir, f"{name}-s{seed}", args.order)
                 differ, total = same_partition(workdir / f"{name}.pred.jsonl", other["predictions"])
-                other_scores = score(corpus, other.pop("predictions"), args.data)
+                other_scores = score(gold, other.pop("predictions"), args.data)
                 f1 = pick(other_scores, "overall")[2]
                 print(f"shuffle {seed}: {differ}/{total} documents in a different cluster; overall F1 {f1:.3f}")
                 row.setdefault("shuffles", []).append({"seed": seed, "documents_moved": differ, "f1": f1})

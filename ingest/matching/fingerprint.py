@@ -203,14 +203,16 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
         if caseless_script:
             if not _LATIN.match(word):
                 continue
-            is_acronym = True  # a Latin-script word in such a text is a name or brand whatever its case
+            # A Latin-script word in such a text is a name or brand whatever its case, and is
+            # cut like any name (Chinese writes "Vladimir Putin" where English has "Vladimir").
+            is_acronym = len(word) >= 2 and word.isupper()
         elif not word[0].isupper():
             continue
         else:
             is_acronym = len(word) >= 2 and word.isupper()
             if not is_acronym and word.lower() in lowercase:
                 continue
-        if not is_acronym and (opens_sentence or caseless_script or lang in _CAPITALISES_COMMON_WORDS):
+        if not is_acronym and not caseless_script and (opens_sentence or lang in _CAPITALISES_COMMON_WORDS):
             if _is_common_word(word.lower(), lang, settings.anchor_rare_zipf, settings.anchor_crosslingual_gap):
                 continue
         folded = _fold(word)
@@ -238,7 +240,7 @@ def fingerprint(title: str, text: str, lang: str, settings: MatchSettings) -> Fi
 
 
 def signature_bytes(minhash: LeanMinHash) -> bytes:
-    return minhash.hashvalues.astype(np.uint32).tobytes()
+    return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
 
 
 def minhash_from_bytes(data: bytes) -> LeanMinHash:

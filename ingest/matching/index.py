@@ -65,9 +65,10 @@ class StoryIndex:
 
     def add(self, document_id: int, story_id: str, lang: str, window_time: float,
             lexical: LeanMinHash, anchors: Iterable[str], anchor_minhash: LeanMinHash) -> None:
-        anchor_set = frozenset(anchors)
-        self.documents[document_id] = _Indexed(Candidate(document_id, story_id, lang, lexical, anchor_set),
-                                               window_time)
+        sequence = tuple(anchors)
+        anchor_set = frozenset(sequence)
+        self.documents[document_id] = _Indexed(
+            Candidate(document_id, story_id, lang, lexical, anchor_set, sequence), window_time)
         self.story_members.setdefault(story_id, []).append(document_id)
         self.candidates.insert(document_id, lexical, self._anchor_view(anchor_set, anchor_minhash))
         self._by_time.append((window_time, document_id))
@@ -140,11 +141,10 @@ class StoryIndex:
                 recent[other.story_id] = set(self.story_members[other.story_id][-sample:])
             if document_id not in recent[other.story_id]:
                 continue
-            link = self.rules.link(lang, fp.lexical, anchors, other)
+            link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other)
             if link.strength > 0:
                 links.append(link)
-                sums[link.story_id] = sums.get(link.story_id, 0.0) + min(link.strength,
-                                                                          self.settings.max_link_strength)
+                sums[link.story_id] = sums.get(link.story_id, 0.0) + link.strength
         best: tuple[float, str] | None = None
         for story_id, total in sums.items():
             mean = total / min(len(self.story_members[story_id]), sample)

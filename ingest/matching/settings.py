@@ -23,7 +23,7 @@ class MatchSettings(Section):
     anchor_num_perm: int = setting(
         128, "MinHash permutations of the anchor view (a few dozen tokens: candidates only)", check=POSITIVE)
     lexical_shingle: int = setting(5, "character n-gram size for alphabetic scripts", check=POSITIVE)
-    lexical_shingle_cjk: int = setting(3, "character n-gram size for Chinese and Japanese", check=POSITIVE)
+    lexical_shingle_cjk: int = setting(2, "character n-gram size for Chinese and Japanese", check=POSITIVE)
     anchor_prefix: int = setting(5, "language-neutral tokens are cut to this many characters", check=POSITIVE)
     # -- which capitalised words are names
     anchor_rare_zipf: float = setting(
@@ -45,14 +45,16 @@ class MatchSettings(Section):
     lexical_anchor_link: float = setting(0.35, "... at or above this anchor similarity", check=FRACTION)
     translation_link: float = setting(
         0.3, "anchor similarity that links documents in different languages", check=FRACTION)
+    order_agreement: float = setting(
+        0.7, "below the near-duplicate level, two texts link only when this share of their shared anchors "
+             "comes in the same order in both (a translation follows its source; another report of the "
+             "event tells the names and numbers in its own order)",
+        check=FRACTION)
     min_shared_anchors: int = setting(
         3, "documents with fewer anchors are not in the anchor index", check=NOT_NEGATIVE)
     min_anchor_evidence: float = setting(
         15.0, "a cross-language link needs shared anchors whose IDF weights (ln N/df: ~9 for a name seen "
               "once in 10k documents) add up to this", check=NOT_NEGATIVE)
-    max_link_strength: float = setting(
-        2.0, "one link counts at most this many times its rule's threshold in a story's mean, so one "
-             "exact copy cannot outvote the rest of a story", check=POSITIVE)
     story_link: float = setting(
         0.5, "a document joins the story with the best mean link over the story's members when that mean "
              "reaches this share of the link threshold", check=POSITIVE)

@@ -11,6 +11,7 @@ run $py benchmarks/dedup_variants.py --quick
 run $py benchmarks/dedup_lopo.py --quick
 run $py benchmarks/dedup_scale.py --quick
 run $py benchmarks/writers.py --quick
+run $py benchmarks/scale_out.py --quick
 run $py benchmarks/extraction/run.py --quick
 run $py benchmarks/sources/links.py --quick
 run $py benchmarks/crawl/bench.py --quick

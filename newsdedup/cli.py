@@ -276,6 +276,29 @@ def backup(ctx: click.Context, destination: str, db: str | None) -> None:
     click.echo(f"backed up {settings.storage.db} to {destination} ({size:,} bytes)")
 
 
+@main.command("migrate-db")
+@_db_option
+@click.option("--to", "target", required=True, metavar="postgresql://USER@HOST:PORT/DB",
+              help="The empty PostgreSQL database to copy into (createdb it first).")
+@click.pass_context
+def migrate_db(ctx: click.Context, db: str | None, target: str) -> None:
+    """Copy the SQLite database (--db) into an empty PostgreSQL database, in one transaction.
+
+    Every row is copied with its id (stories, change sequence numbers and feed entries keep
+    theirs); nothing is written unless everything is. Then point the workers at it:
+    --db postgresql://... (or NEWSDEDUP_DB, or db in the TOML file).
+    """
+    from storage.factory import is_postgres_url
+    from storage.postgres.copy import copy_sqlite_to_postgres
+
+    settings = _settings(ctx, db=db)
+    if is_postgres_url(settings.storage.db) or not is_postgres_url(target):
+        raise click.UsageError("migrate-db copies an SQLite file (--db) to a PostgreSQL database (--to postgresql://...)")
+    copied = copy_sqlite_to_postgres(settings.storage.db, target)
+    rows = ", ".join(f"{n} {table}" for table, n in copied.items() if n)
+    click.echo(f"copied {settings.storage.db} to {target.split('@')[-1]}: {rows or 'no rows'}")
+
+
 @main.command()
 @_db_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts and monitoring).")

@@ -56,6 +56,8 @@ class SourceStore(Protocol):
     def resume(self, source_id: int) -> None: ...
     def lease_due(self, worker: str, now: float, limit: int, lease_seconds: float) -> list[Source]:
         """Due sources no other worker holds, now held by `worker` until `now + lease_seconds`."""
+    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float) -> Source | None:
+        """That one source, held by `worker`, if it is due and no other worker holds it; else None."""
     def release(self, source_id: int, worker: str) -> None:
         """Give back `worker`'s lease of a source (after its run is recorded)."""
     def frontier_entry(self, url: str) -> FrontierEntry | None: ...

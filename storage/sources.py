@@ -129,6 +129,16 @@ class Sources:
             self.conn.execute("COMMIT")
         return [_source(row) for row in rows]
 
+    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float) -> Source | None:
+        """Take one source for `worker` until `now + lease_seconds` if it is due at `now` (enabled,
+        not paused) and no other worker holds it; the source, or None (not due: another worker
+        has run it meanwhile; or held). One statement, so two workers cannot both take it."""
+        cursor = self.conn.execute(
+            "UPDATE sources SET leased_until = ?, leased_by = ? WHERE id = ? AND enabled = 1 AND paused_reason IS NULL "
+            "AND (next_due IS NULL OR next_due <= ?) AND (leased_until IS NULL OR leased_until <= ? OR leased_by = ?)",
+            (now + lease_seconds, worker, source_id, now, now, worker))
+        return self.get(source_id) if cursor.rowcount == 1 else None
+
     def release(self, source_id: int, worker: str) -> None:
         """Give back a lease `worker` holds (after `record_run`): the source is due again at its
         `next_due`, to any worker. A lease that expired and was taken over is not touched."""

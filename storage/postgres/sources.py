@@ -122,6 +122,18 @@ class PgSources:
             leased = self.conn.all(f"{_SELECT} WHERE id = ANY(%s) ORDER BY next_due NULLS FIRST, id", (ids,))
         return [_source(row) for row in leased]
 
+    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float) -> Source | None:
+        """Take one source for `worker` until `now + lease_seconds` if it is due at `now` (enabled,
+        not paused) and no other worker holds it; the source, or None (not due: another worker
+        has run it meanwhile; or held). One statement: PostgreSQL re-checks the conditions on a
+        row another worker was changing, so two workers cannot both take it."""
+        row = self.conn.one(
+            f"UPDATE sources SET leased_until = %s, leased_by = %s WHERE id = %s AND enabled = 1 "
+            "AND paused_reason IS NULL AND (next_due IS NULL OR next_due <= %s) "
+            "AND (leased_until IS NULL OR leased_until <= %s OR leased_by = %s) "
+            f"RETURNING {', '.join(_COLUMNS)}", (now + lease_seconds, worker, source_id, now, now, worker))
+        return _source(row) if row else None
+
     def release(self, source_id: int, worker: str) -> None:
         """Give back a lease `worker` holds (after `record_run`): the source is due again at its
         `next_due`, to any worker. A lease that expired and was taken over is not touched."""

@@ -71,3 +71,34 @@ def test_workers_leasing_at_once_never_share_a_source(database_url: str, databas
         thread.join(timeout=120)
     every = [source for got in leased.values() for source in got]
     assert len(every) == len(set(every)) == 60
+
+
+def test_one_source_is_taken_by_one_worker_and_not_after_its_run(database: OpenDatabase) -> None:
+    (source,) = add_sources(database, 1)
+    taken = database.sources.lease(source, "w1", NOW, LEASE)
+    assert taken is not None and taken.id == source
+    assert database.sources.lease(source, "w2", NOW, LEASE) is None          # held
+    assert database.sources.lease(source, "w1", NOW, LEASE) is not None      # renewed by its holder
+    database.sources.record_run(source, kind="feed", next_due=NOW + 900)
+    database.sources.release(source, "w1")
+    assert database.sources.lease(source, "w2", NOW + 1, LEASE) is None      # run already: not due
+    assert database.sources.lease(source, "w2", NOW + 900, LEASE) is not None
+
+
+def test_workers_taking_one_source_at_once_get_it_once(database_url: str, database: OpenDatabase) -> None:
+    (source,) = add_sources(database, 1)
+    winners: list[str] = []
+    start = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        with open_database(database_url) as db:
+            start.wait(30)
+            if db.sources.lease(source, name, NOW, LEASE) is not None:
+                winners.append(name)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(winners) == 1

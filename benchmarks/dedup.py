@@ -26,7 +26,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -174,8 +173,13 @@ def main() -> None:
                 pw = metrics["pairwise"]
                 cells.append(f"{pair} {pw['pred_pairs']} false" if not pw["gold_pairs"] else
                              f"{pair} " + "/".join("-" if x is None else f"{x:.3f}" for x in pick(ours_scores, pair)))
-            print(textwrap.fill("  ".join(cells), 118, initial_indent="  ", subsequent_indent="  ",
-                                break_on_hyphens=False))
+            line = ""
+            for cell in cells:
+                if line and len(line) + len(cell) > 116:
+                    print(" " + line)
+                    line = ""
+                line += f" {cell:23}"
+            print(" " + line)
             for seed in range(1, args.shuffles + 1):
                 shuffled = shuffled_copy(corpus, workdir, seed)
                 other = replay(shuffled, workdir, f"{name}-s{seed}", args.order)

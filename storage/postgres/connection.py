@@ -23,6 +23,8 @@ from storage.errors import (
 # Seconds a writer waits for another worker's write lock before it says so (as SQLite's busy timeout).
 LOCK_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 10
+# Rows a server-side cursor fetches at a time (`PgConnection.rows` inside a transaction).
+ROWS_PER_BATCH = 2000
 
 Row = tuple[Any, ...]
 
@@ -90,11 +92,18 @@ def connect(url: str) -> psycopg.Connection[Row]:
 class PgConnection:
     """A psycopg connection whose every statement raises `StorageError`s, never psycopg ones.
 
-    Statements use psycopg's `%s` placeholders."""
+    Statements use psycopg's `%s` placeholders. A connection the server dropped (a restart, a
+    failover, an idle timeout) fails the statement in flight with `StorageUnavailable`; the
+    next statement outside a transaction connects again, so a long-running worker recovers
+    without a restart. Inside a transaction it never does: the transaction's statements would
+    otherwise land outside it."""
 
-    def __init__(self, raw: psycopg.Connection[Row], path: str) -> None:
+    def __init__(self, raw: psycopg.Connection[Row], path: str, url: str) -> None:
         self.raw = raw
         self.path = path
+        self._url = url
+        self._depth = 0         # transactions (and savepoints) open through `transaction()`
+        self._cursors = 0       # names of server-side cursors, unique per connection
 
     @contextmanager
     def errors(self) -> Iterator[None]:
@@ -103,22 +112,34 @@ class PgConnection:
         except psycopg.Error as exc:
             raise translate(exc, self.path) from exc
 
+    def _reconnect_if_dropped(self) -> None:
+        if self._depth == 0 and (self.raw.closed or self.raw.broken):
+            self.raw.close()
+            self.raw = connect(self._url)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """A transaction (a savepoint when one is open): commits at the end, rolls back on any error."""
-        with self.errors(), self.raw.transaction():
-            yield
+        self._reconnect_if_dropped()
+        self._depth += 1
+        try:
+            with self.errors(), self.raw.transaction():
+                yield
+        finally:
+            self._depth -= 1
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return self._depth > 0
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor[Row]:
+        self._reconnect_if_dropped()
         with self.errors():
             # No parameters: None, so that psycopg does not read a `%` in the SQL as a placeholder.
             return self.raw.execute(sql, tuple(params) or None)
 
     def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        self._reconnect_if_dropped()
         with self.errors(), self.raw.cursor() as cursor:
             cursor.executemany(sql, list(rows))
 
@@ -132,9 +153,18 @@ class PgConnection:
             return self.execute(sql, params).fetchall()
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
-        """Rows one at a time, errors translated as they come."""
-        with self.errors():
-            yield from self.execute(sql, params)
+        """Rows one at a time, errors translated as they come. Inside a transaction (a snapshot: the
+        live index loading the window's signatures) from a server-side cursor, a batch at a time,
+        so that memory does not grow with the database."""
+        if self._depth == 0:
+            with self.errors():
+                yield from self.execute(sql, params)
+            return
+        self._cursors += 1
+        with self.errors(), self.raw.cursor(name=f"rows_{self._cursors}") as cursor:
+            cursor.itersize = ROWS_PER_BATCH
+            cursor.execute(sql, tuple(params) or None)
+            yield from cursor
 
     def close(self) -> None:
         self.raw.close()

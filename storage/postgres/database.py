@@ -25,7 +25,7 @@ class PostgresDatabase:
     def __init__(self, url: str) -> None:
         self.path = redacted(url)
         raw = connect(url)
-        self.conn = PgConnection(raw, self.path)
+        self.conn = PgConnection(raw, self.path, url)
         try:
             migrate(self.conn)
         except BaseException:

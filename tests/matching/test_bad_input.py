@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from newsdedup.config import Settings
 from ingest.matching.fingerprint import fingerprint
 from ingest.pipeline import Pipeline
+from newsdedup.config import Settings
 from storage import Store
 from tests.conftest import run_cli
 

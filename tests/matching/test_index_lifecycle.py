@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from newsdedup.config import Settings
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
+from newsdedup.config import Settings
 from storage import Store
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -70,13 +71,15 @@ def serial_stories(url: str, lines: list[str], folder: Path, env: dict[str, str]
     return partition(sqlite3.connect(db).execute("SELECT key, story_id FROM documents"))
 
 
-def replay(db: str, workers: int, lines: list[str], folder: Path, env: dict[str, str]) -> float:
-    """Wall seconds for `workers` replay processes on their interleaved slices of `lines`."""
+def replay(db: str, workers: int, lines: list[str], folder: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds for `workers` replay processes on their interleaved slices of `lines`, and the CPU
+    seconds they used (user + system, all workers)."""
     parts = []
     for i in range(workers):
         part = folder / f"part-{workers}-{i}.jsonl"
         part.write_text("".join(lines[i::workers]), encoding="utf-8")
         parts.append(part)
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-m", "newsdedup", "replay", str(p), "--db", db, "-q"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -85,7 +88,12 @@ def replay(db: str, workers: int, lines: list[str], folder: Path, env: dict[str,
         _, err = proc.communicate()
         if proc.returncode != 0:
             raise SystemExit(f"a worker failed: {err}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(args: argparse.Namespace, lines: list[str], server: Server | None) -> None:
@@ -97,21 +105,23 @@ def measure(args: argparse.Namespace, lines: list[str], server: Server | None) -
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSDEDUP_")},
                "NEWSDEDUP_CONFIG": str(settings)}
         print(f"{len(lines)} documents of {args.corpus.name}; {os.cpu_count()} cores")
-        print(f"{'backend':>10} {'workers':>7} {'wall s':>7} {'docs/s':>7} {'vs SQLite':>9}  {'= SQLite':<10} = serial")
+        print(f"{'backend':>10} {'workers':>7} {'wall s':>7} {'CPU s':>6} {'docs/s':>7} {'vs SQLite':>9}  "
+              f"{'= SQLite':<10} = serial")
         sqlite_db = folder / "one.db"
-        base = replay(str(sqlite_db), 1, lines, folder, env)
+        base, cpu = replay(str(sqlite_db), 1, lines, folder, env)
         reference = partition(sqlite3.connect(sqlite_db).execute("SELECT key, story_id FROM documents"))
-        print(f"{'sqlite':>10} {1:>7} {base:>7.1f} {len(lines) / base:>7.1f} {1:>9.2f}  {'-':<10} -", flush=True)
+        print(f"{'sqlite':>10} {1:>7} {base:>7.1f} {cpu:>6.1f} {len(lines) / base:>7.1f} {1:>9.2f}  {'-':<10} -",
+              flush=True)
         for workers in counts:
             if server is not None:
                 url = server.create_database()
             else:  # a database of the user's: emptied before each run
                 url = args.db
                 _empty(url)
-            seconds = replay(url, workers, lines, folder, env)
+            seconds, cpu = replay(url, workers, lines, folder, env)
             stories = partition(postgres_rows(url))
             serial = serial_stories(url, lines, folder, env)
-            print(f"{'postgresql':>10} {workers:>7} {seconds:>7.1f} {len(lines) / seconds:>7.1f} "
+            print(f"{'postgresql':>10} {workers:>7} {seconds:>7.1f} {cpu:>6.1f} {len(lines) / seconds:>7.1f} "
                   f"{base / seconds:>9.2f}  {_same(stories, reference):<10} {_same(stories, serial)}", flush=True)
             if server is not None:
                 server.drop_database(url)

@@ -27,10 +27,10 @@ def copy_sqlite_to_postgres(sqlite_path: str, url: str) -> dict[str, int]:
     """Copy every row of the SQLite database at `sqlite_path` into the empty PostgreSQL database at
     `url`; the rows copied per table. Nothing is written unless everything is."""
     with Store(sqlite_path, must_exist=True) as source, PostgresDatabase(url) as target:
-        _refuse_unless_empty(target)
         copied: dict[str, int] = {}
         with source.snapshot(), target.conn.transaction():
             target.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))  # no worker writes meanwhile
+            _refuse_unless_empty(target)
             for table in TABLES:
                 columns = _shared_columns(source, target, table)
                 copied[table] = _copy_table(source, target, table, columns)

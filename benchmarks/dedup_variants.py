@@ -415,9 +415,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the corpus, databases and predictions in this directory")
     parser.add_argument("--json", type=Path, help="write all figures here")
     parser.add_argument("--examples", type=int, default=3, help="missed variants to print per type")
+    parser.add_argument("--quick", action="store_true",
+                        help="the first 30 articles and 10 template negatives: shows the benchmark runs (CI)")
     args = parser.parse_args()
 
     articles = load_articles(args.articles)
+    if args.quick:
+        articles, args.templates = articles[:30], min(args.templates, 10)
     docs, pairs = build_corpus(articles, args.seed, args.templates)
     rng = random.Random(args.seed)
     if args.order == "shuffled":

@@ -11,4 +11,5 @@ from storage.sections import Section, setting
 class StorageSettings(Section):
     NAME = "storage"
 
-    db: str = setting("newsdedup.db", "the SQLite database file (NEWSDEDUP_DB, --db)")
+    db: str = setting("newsdedup.db", "the database: an SQLite file, or postgresql://USER@HOST:PORT/DB for the "
+                                      "PostgreSQL backend (NEWSDEDUP_DB, --db)")

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SHARED
+from tests.pipeline.test_concurrent_writers import MIN_PAIRWISE_F1, pairwise_f1
 
 CORPUS = SHARED / "bench" / "dedup" / "wmt22-news.jsonl"
 DOCUMENTS = 360  # several languages and stories; a few seconds per replay
@@ -120,7 +121,9 @@ def test_workers_on_the_same_files_find_one_replays_stories(corpus: tuple[Path, 
                                                             sqlite_stories: set[frozenset[str]], postgres_url: str,
                                                             workers: int, tmp_path: Path) -> None:
     replay_processes(postgres_url, *[corpus[0]] * workers)
-    assert postgres_partition(postgres_url) == sqlite_stories
+    # Racing workers may commit a few documents out of the sorted order: the stories agree with
+    # one sorted replay closely, and exactly with one writer fed the committed order.
+    assert pairwise_f1(postgres_partition(postgres_url), sqlite_stories) >= MIN_PAIRWISE_F1
     assert postgres_one_row_per_document(postgres_url)
     assert postgres_partition(postgres_url) == one_writer_in_commit_order(postgres_url, corpus[0], tmp_path)
 

@@ -131,20 +131,21 @@ class StoryIndex:
         sums: dict[str, float] = {}
         links: list[Link] = []
         recent: dict[str, set[int]] = {}
-        for document_id in sorted(self.candidates.query(fp.lexical, self._anchor_view(fp.anchors,
-                                                                                       fp.anchor_minhash))):
-            indexed = self.documents.get(document_id)
-            if indexed is None:
-                continue
-            other = indexed.candidate
-            if other.story_id not in recent:
-                recent[other.story_id] = set(self.story_members[other.story_id][-sample:])
-            if document_id not in recent[other.story_id]:
-                continue
-            link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other)
-            if link.strength > 0:
-                links.append(link)
-                sums[link.story_id] = sums.get(link.story_id, 0.0) + link.strength
+        with self.rules.one_decision():
+            for document_id in sorted(self.candidates.query(fp.lexical, self._anchor_view(fp.anchors,
+                                                                                           fp.anchor_minhash))):
+                indexed = self.documents.get(document_id)
+                if indexed is None:
+                    continue
+                other = indexed.candidate
+                if other.story_id not in recent:
+                    recent[other.story_id] = set(self.story_members[other.story_id][-sample:])
+                if document_id not in recent[other.story_id]:
+                    continue
+                link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other)
+                if link.strength > 0:
+                    links.append(link)
+                    sums[link.story_id] = sums.get(link.story_id, 0.0) + link.strength
         best: tuple[float, str] | None = None
         for story_id, total in sums.items():
             mean = total / min(len(self.story_members[story_id]), sample)

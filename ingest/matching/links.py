@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -131,16 +132,45 @@ class LinkRules:
     def __init__(self, settings: MatchSettings, weight: Callable[[str], float]) -> None:
         self.settings = settings
         self.weight = weight
+        # While one document is decided the weights hold still (the stream's counts change only
+        # after it is stored), so each token's weight and each set's total is computed once:
+        # the same numbers, without re-summing the new document's anchors for every candidate.
+        self._weights: dict[str, float] | None = None
+        self._totals: dict[frozenset[str], float] = {}
+
+    @contextmanager
+    def one_decision(self) -> Iterator[None]:
+        """Within the block, weights are computed once per token and set totals once per set."""
+        self._weights, self._totals = {}, {}
+        try:
+            yield
+        finally:
+            self._weights, self._totals = None, {}
+
+    def _weight(self, token: str) -> float:
+        if self._weights is None:
+            return self.weight(token)
+        value = self._weights.get(token)
+        if value is None:
+            value = self._weights[token] = self.weight(token)
+        return value
+
+    def _total(self, tokens: frozenset[str]) -> float:
+        if self._weights is None:
+            return sum(self.weight(t) for t in tokens)
+        total = self._totals.get(tokens)
+        if total is None:
+            total = self._totals[tokens] = sum(self._weight(t) for t in tokens)
+        return total
 
     def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
         """(IDF-weighted overlap over the geometric mean of the weights, the shared weight itself)."""
         shared = a & b
         if not shared:
             return 0.0, 0.0
-        weight = self.weight
-        total_a = sum(weight(t) for t in a)
-        total_b = sum(weight(t) for t in b)
-        evidence = sum(weight(t) for t in shared)
+        total_a = self._total(a)
+        total_b = self._total(b)
+        evidence = sum(self._weight(t) for t in shared)
         if total_a <= 0 or total_b <= 0:
             return 0.0, evidence
         return evidence / math.sqrt(total_a * total_b), evidence

@@ -25,30 +25,25 @@ synchronous=NORMAL promises (a crash may lose the last commits, never corrupt); 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
-from collections import defaultdict
-from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 DEFAULT_CORPUS = ROOT.parent / "shared" / "bench" / "dedup" / "wmt22-news.jsonl"
 
+from concurrent_replay import (  # noqa: E402
+    COMMITTED_KEYS_SQL,
+    partition,
+    replay_slices,
+    serial_stories,
+)
+
 from tests.postgres.server import Server, running, why_unavailable  # noqa: E402
-
-
-def partition(rows: Iterable[tuple[str, str]]) -> set[frozenset[str]]:
-    stories: dict[str, set[str]] = defaultdict(set)
-    for key, story in rows:
-        stories[story].add(key)
-    return {frozenset(keys) for keys in stories.values()}
 
 
 def postgres_rows(url: str) -> list[tuple[str, str]]:
@@ -58,42 +53,11 @@ def postgres_rows(url: str) -> list[tuple[str, str]]:
         return conn.execute("SELECT key, story_id FROM documents").fetchall()
 
 
-def serial_stories(url: str, lines: list[str], folder: Path, env: dict[str, str]) -> set[frozenset[str]]:
-    """The stories of one SQLite writer given the documents in the order the workers committed them."""
+def postgres_committed_keys(url: str) -> list[str]:
     import psycopg
 
-    by_key = {json.loads(line)["id"]: line for line in lines}
     with psycopg.connect(url) as conn:
-        keys = [r[0] for r in conn.execute("SELECT d.key FROM changes c JOIN documents d ON d.id = c.document_id "
-                                           "WHERE c.kind <> 'changed' ORDER BY c.seq")]
-    db = folder / f"serial-{time.monotonic_ns()}.db"
-    replay(str(db), 1, [by_key[key] for key in keys], folder, {**env, "NEWSDEDUP_REPLAY_ORDER": "input"})
-    return partition(sqlite3.connect(db).execute("SELECT key, story_id FROM documents"))
-
-
-def replay(db: str, workers: int, lines: list[str], folder: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds for `workers` replay processes on their interleaved slices of `lines`, and the CPU
-    seconds they used (user + system, all workers)."""
-    parts = []
-    for i in range(workers):
-        part = folder / f"part-{workers}-{i}.jsonl"
-        part.write_text("".join(lines[i::workers]), encoding="utf-8")
-        parts.append(part)
-    cpu_before = _children_cpu()
-    started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "newsdedup", "replay", str(p), "--db", db, "-q"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for p in parts]
-    for proc in procs:
-        _, err = proc.communicate()
-        if proc.returncode != 0:
-            raise SystemExit(f"a worker failed: {err}")
-    return time.perf_counter() - started, _children_cpu() - cpu_before
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+        return [r[0] for r in conn.execute(COMMITTED_KEYS_SQL)]
 
 
 def measure(args: argparse.Namespace, lines: list[str], server: Server | None) -> None:
@@ -108,7 +72,7 @@ def measure(args: argparse.Namespace, lines: list[str], server: Server | None) -
         print(f"{'backend':>10} {'workers':>7} {'wall s':>7} {'CPU s':>6} {'docs/s':>7} {'vs SQLite':>9}  "
               f"{'= SQLite':<10} = serial")
         sqlite_db = folder / "one.db"
-        base, cpu = replay(str(sqlite_db), 1, lines, folder, env)
+        base, cpu = replay_slices(str(sqlite_db), 1, lines, folder, env)
         reference = partition(sqlite3.connect(sqlite_db).execute("SELECT key, story_id FROM documents"))
         print(f"{'sqlite':>10} {1:>7} {base:>7.1f} {cpu:>6.1f} {len(lines) / base:>7.1f} {1:>9.2f}  {'-':<10} -",
               flush=True)
@@ -118,9 +82,9 @@ def measure(args: argparse.Namespace, lines: list[str], server: Server | None) -
             else:  # a database of the user's: emptied before each run
                 url = args.db
                 _empty(url)
-            seconds, cpu = replay(url, workers, lines, folder, env)
+            seconds, cpu = replay_slices(url, workers, lines, folder, env)
             stories = partition(postgres_rows(url))
-            serial = serial_stories(url, lines, folder, env)
+            serial = serial_stories(postgres_committed_keys(url), lines, folder, env)
             print(f"{'postgresql':>10} {workers:>7} {seconds:>7.1f} {cpu:>6.1f} {len(lines) / seconds:>7.1f} "
                   f"{base / seconds:>9.2f}  {_same(stories, reference):<10} {_same(stories, serial)}", flush=True)
             if server is not None:

@@ -19,66 +19,31 @@ per second of wall time for the whole set of processes (all start together).
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
-from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from concurrent_replay import (  # noqa: E402
+    COMMITTED_KEYS_SQL,
+    ROOT,
+    pairwise_f1,
+    partition,
+    replay_slices,
+    serial_stories,
+)
+
 DEFAULT_CORPUS = ROOT.parent / "shared" / "bench" / "dedup" / "wmt22-news.jsonl"
 
 
-def partition(db: Path) -> set[frozenset[str]]:
-    stories: dict[str, set[str]] = defaultdict(set)
-    for key, story in sqlite3.connect(db).execute("SELECT key, story_id FROM documents"):
-        stories[story].add(key)
-    return {frozenset(keys) for keys in stories.values()}
+def sqlite_rows(db: Path) -> list[tuple[str, str]]:
+    return sqlite3.connect(db).execute("SELECT key, story_id FROM documents").fetchall()
 
 
-def pairwise_f1(predicted: set[frozenset[str]], gold: set[frozenset[str]]) -> float:
-    def pairs(stories: set[frozenset[str]]) -> set[tuple[str, str]]:
-        return {pair for story in stories for pair in itertools.combinations(sorted(story), 2)}
-
-    p, g = pairs(predicted), pairs(gold)
-    return 2 * len(p & g) / (len(p) + len(g)) if p or g else 1.0
-
-
-def serial(db: Path, lines: list[str], folder: Path, env: dict[str, str]) -> set[frozenset[str]]:
-    """The stories of one writer fed the documents in the order `db`'s writers committed them."""
-    by_key = {json.loads(line)["id"]: line for line in lines}
-    keys = [k for (k,) in sqlite3.connect(db).execute(
-        "SELECT d.key FROM changes c JOIN documents d ON d.id = c.document_id WHERE c.kind != 'changed' "
-        "ORDER BY c.seq")]
-    ordered = folder / f"serial-{db.stem}.jsonl"
-    ordered.write_text("".join(by_key[k] for k in keys), encoding="utf-8")
-    reference = folder / f"serial-{db.stem}.db"
-    subprocess.run([sys.executable, "-m", "newsdedup", "replay", str(ordered), "--db", str(reference), "-q"],
-                   cwd=ROOT, env={**env, "NEWSDEDUP_REPLAY_ORDER": "input"}, check=True, capture_output=True)
-    return partition(reference)
-
-
-def run(writers: int, lines: list[str], folder: Path, env: dict[str, str]) -> tuple[float, Path]:
-    db = folder / f"writers-{writers}.db"
-    parts = []
-    for i in range(writers):
-        part = folder / f"part-{writers}-{i}.jsonl"
-        part.write_text("".join(lines[i::writers]), encoding="utf-8")
-        parts.append(part)
-    started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "newsdedup", "replay", str(p), "--db", str(db), "-q"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for p in parts]
-    for proc in procs:
-        _, err = proc.communicate()
-        if proc.returncode != 0:
-            raise SystemExit(f"a writer failed: {err}")
-    return time.perf_counter() - started, db
+def committed_keys(db: Path) -> list[str]:
+    return [key for (key,) in sqlite3.connect(db).execute(COMMITTED_KEYS_SQL)]
 
 
 def main() -> None:
@@ -103,11 +68,12 @@ def main() -> None:
         print(f"{'writers':>7} {'wall s':>7} {'docs/s':>7} {'vs 1':>5}  {'= serial':>8}  F1 vs sorted solo")
         base = None
         for writers in counts:
-            seconds, db = run(writers, lines, folder, env)
-            stories = partition(db)
+            db = folder / f"writers-{writers}.db"
+            seconds, _ = replay_slices(str(db), writers, lines, folder, env)
+            stories = partition(sqlite_rows(db))
             reference = reference or stories
             base = base or seconds
-            exact = "yes" if stories == serial(db, lines, folder, env) else "NO"
+            exact = "yes" if stories == serial_stories(committed_keys(db), lines, folder, env) else "NO"
             print(f"{writers:>7} {seconds:>7.1f} {len(lines) / seconds:>7.0f} {base / seconds:>5.2f}  {exact:>8}  "
                   f"{pairwise_f1(stories, reference):.3f}", flush=True)
 

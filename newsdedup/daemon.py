@@ -15,6 +15,17 @@ once, and a source never has two runs at once. At most `max_concurrent_sources` 
 a time; the others wait for a slot ("due" in the queue metric). Sources added, changed or
 removed with `newsdedup sources` are picked up every SOURCE_SYNC_SECONDS.
 
+Several workers. Every `serve` on one database (PostgreSQL, for several) schedules every
+source, and a run starts only once its worker holds the source's lease (`Sources.lease`):
+the first worker due takes it, the others find it held (or run already) and look again at
+the lease's end (or the source's next due time). So no source is polled twice at once, and
+the sources spread over the workers. A run renews its lease while it lasts and gives it back
+when it ends; a worker that dies leaves its leases to run out (LEASE_BUDGET_FACTOR times the
+run budget), after which another worker takes its sources over, where the dead one stopped.
+A lease left by a dead process of this same host (a restart after SIGKILL: a new pid) is
+taken over at once. On PostgreSQL the per-host delay is shared too: every request start to a
+host is reserved in the database (`Sources.reserve_host`), so the workers together keep it.
+
 Shutdown. On SIGTERM or SIGINT no new run starts, and running runs
 finish the document in hand and stop (their source stays due, so a restart resumes it);
 after `shutdown_timeout` seconds, or a second signal, what is left is cancelled between
@@ -27,8 +38,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 import signal
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -48,6 +61,7 @@ from ingest.pipeline import Pipeline
 from newsdedup.config import Settings
 from storage import Source, StorageError, StorageReadOnly, open_database
 from storage.clock import parse_utc
+from storage.factory import is_postgres_url
 
 log = logging.getLogger("newsdedup.daemon")
 
@@ -57,6 +71,38 @@ SOURCE_SYNC_SECONDS = 30
 STARTUP_SPREAD_SECONDS = 5.0
 # Jitter added to each next run: a tenth of the interval, at most this much.
 MAX_JITTER_SECONDS = 60.0
+# A source's lease lasts this many times the run budget (CrawlSettings.source_run_budget). A run
+# stops starting fetches at its budget and ends within one fetch deadline more, so a lease of
+# twice the budget outlasts a normal run even unrenewed; it is renewed anyway (a long fetch
+# deadline, a slow database). And it bounds how long a dead worker's sources wait for another.
+LEASE_BUDGET_FACTOR = 2.0
+# Renewals per lease length: a renewal may come late by most of a lease and still be in time.
+LEASE_RENEWALS = 3
+# A source that could be neither leased nor found held (released that very moment) is tried
+# again this much later, not at once, so that no race can make a worker spin on it.
+LEASE_RETRY_SECONDS = 1.0
+
+
+def worker_id() -> str:
+    """This process's name in the sources' leases: "HOSTNAME:PID", so that a process restarted on
+    the same host can tell that its predecessor (another pid) is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_dead_here(worker: str) -> bool:
+    """Whether `worker` (a worker_id) was a process of this host that no longer runs. A worker of
+    another host cannot be checked: its leases run out instead. A pid taken by another process
+    since looks alive, which only means waiting for the lease to run out."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) <= 0 or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: no signal, only "does it exist?"
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, as another user's process
+        return False
+    return False
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -95,6 +141,8 @@ class Daemon:
         self.crawler = Crawler(self.store, self.pipeline, settings.crawl, settings.fetch)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.fetcher: Fetcher | None = None
+        self.worker = worker_id()
+        self.lease_seconds = LEASE_BUDGET_FACTOR * settings.crawl.source_run_budget
         self._known: dict[int, int] = {}        # source id -> configured interval, as last synced
         self._running_ids: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -131,7 +179,11 @@ class Daemon:
         self._init_gauges()
         try:
             await self._wait_for_server(server_thread)
-            async with Fetcher(self.settings.fetch) as fetcher:
+            # PostgreSQL is how several workers share a database: there each request start is
+            # reserved in it, so the per-host delay holds for all of them together. On SQLite the
+            # daemon is the one crawler of its file; its own limits suffice, with no extra writes.
+            shared = self.store.sources.reserve_host if is_postgres_url(self.settings.storage.db) else None
+            async with Fetcher(self.settings.fetch, shared_starts=shared) as fetcher:
                 self.fetcher = fetcher
                 await self.sync_jobs()
                 self.scheduler.add_job(self.sync_jobs, IntervalTrigger(seconds=SOURCE_SYNC_SECONDS),
@@ -249,7 +301,59 @@ class Daemon:
             return
         interval = source.current_interval
         due = source.next_due or time.time() + interval
-        self._schedule(source_id, due + random.uniform(0, min(interval / 10, MAX_JITTER_SECONDS)))
+        self._schedule(source_id, due + _jitter(interval))
+
+    # -- leases
+
+    def _take(self, source_id: int) -> Source | None:
+        """The source, leased to this worker for its run; or None, and its run is rescheduled:
+        another worker holds it (look again when that lease ends, should the holder die) or has
+        run it meanwhile (look again at its next due time)."""
+        sources = self.store.sources
+        now = time.time()
+        source = sources.lease(source_id, self.worker, now, self.lease_seconds)
+        if source is not None:
+            return source
+        holder = sources.lease_holder(source_id, now)
+        if holder is not None and is_dead_here(holder.worker):
+            source = sources.lease(source_id, self.worker, now, self.lease_seconds, take_from=holder.worker)
+            if source is not None:
+                log.info("source %s: taking over from %s, which is no longer running", source_id, holder.worker)
+                return source
+            holder = sources.lease_holder(source_id, now)
+        current = sources.get(source_id)
+        if current is None or not current.enabled or current.paused_reason is not None:
+            return None  # removed, disabled or paused meanwhile: sync_jobs drops its job
+        if holder is not None:
+            when, why = holder.until, f"being run by {holder.worker}"
+        else:
+            when, why = current.next_due or now, "run by another worker meanwhile"
+        when = max(when, now + LEASE_RETRY_SECONDS) + _jitter(current.current_interval)
+        log.debug("source %s: %s; looking again at %s", source_id, why,
+                  datetime.fromtimestamp(when, tz=UTC).isoformat(timespec="seconds"))
+        self._schedule(source_id, when)
+        return None
+
+    async def _keep_lease(self, source_id: int) -> None:
+        """Renew this worker's lease of a running source until cancelled (when the run ends)."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / LEASE_RENEWALS)
+            try:
+                held = self.store.sources.renew(source_id, self.worker, time.time(), self.lease_seconds)
+            except StorageError as exc:  # the next renewal may succeed; the lease lasts meanwhile
+                log.warning("source %s: its lease was not renewed: %s", source_id, exc.message)
+                continue
+            if not held:
+                log.warning("source %s: its lease ran out and another worker took the source over; this run "
+                            "goes on (nothing is stored twice)", source_id)
+                return
+
+    def _release(self, source_id: int) -> None:
+        try:
+            self.store.sources.release(source_id, self.worker)
+        except StorageError as exc:  # the lease runs out by itself
+            log.warning("source %s: its lease was not given back (it runs out in %.0f s): %s", source_id,
+                        self.lease_seconds, exc.message)
 
     def _update_queue(self) -> None:
         metrics.QUEUE.labels("due").set(self._due)
@@ -269,12 +373,20 @@ class Daemon:
             await self._slots.acquire()
             acquired = True
             self._due -= 1
-            source = self.store.sources.get(source_id)
-            if self._draining or self.fetcher is None or source is None or not source.enabled:
+            if self._draining or self.fetcher is None:
+                return
+            try:
+                source = self._take(source_id)
+            except StorageError as exc:  # the database is unreachable: said once, tried again later
+                log.error("source %s: not run: %s", source_id, exc.message)
+                self._schedule(source_id, time.time() + self.settings.crawl.min_interval)
+                return
+            if source is None:
                 return
             self._running_ids.add(source_id)
             self._update_queue()
             retry_at: float | None = None
+            renewals = asyncio.create_task(self._keep_lease(source_id))
             try:
                 run = await self.crawler.run_source(self.fetcher, source)
             except asyncio.CancelledError:
@@ -288,6 +400,8 @@ class Daemon:
                                               error_kind="internal", error="the run failed; see the daemon's log")
                 run = None
             finally:
+                renewals.cancel()
+                self._release(source_id)  # after the run is recorded: due to any worker at its next time
                 self._running_ids.discard(source_id)
             if retry_at is not None:  # the store failed: do not ask it when the source is due
                 self._schedule(source_id, retry_at)
@@ -300,3 +414,8 @@ class Daemon:
                 self._due -= 1
             self._tasks.discard(task)
             self._update_queue()
+
+
+def _jitter(interval: float) -> float:
+    """A little random delay for a next run, so that sources (and workers) do not fire together."""
+    return random.uniform(0, min(interval / 10, MAX_JITTER_SECONDS))

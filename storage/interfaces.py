@@ -18,6 +18,7 @@ from storage.model import (
     FrontierEntry,
     NewDocument,
     Source,
+    SourceLease,
     StoredDocument,
     StoredSignature,
 )
@@ -56,10 +57,19 @@ class SourceStore(Protocol):
     def resume(self, source_id: int) -> None: ...
     def lease_due(self, worker: str, now: float, limit: int, lease_seconds: float) -> list[Source]:
         """Due sources no other worker holds, now held by `worker` until `now + lease_seconds`."""
-    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float) -> Source | None:
-        """That one source, held by `worker`, if it is due and no other worker holds it; else None."""
+    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float, *,
+              take_from: str | None = None) -> Source | None:
+        """That one source, held by `worker`, if it is due and no other worker (but `take_from`,
+        known dead) holds it; else None."""
+    def renew(self, source_id: int, worker: str, now: float, lease_seconds: float) -> bool:
+        """Extend `worker`'s lease to `now + lease_seconds`; False if it is no longer `worker`'s."""
+    def lease_holder(self, source_id: int, now: float) -> SourceLease | None:
+        """Who holds the source at `now`, or None."""
     def release(self, source_id: int, worker: str) -> None:
         """Give back `worker`'s lease of a source (after its run is recorded)."""
+    def reserve_host(self, host: str, earliest: float, spacing: float) -> float:
+        """The first start to `host` at or after `earliest` that is `spacing` after every other
+        worker's, now reserved (epoch seconds)."""
     def frontier_entry(self, url: str) -> FrontierEntry | None: ...
     def frontier_due(self, source_id: int, now: float, limit: int) -> list[FrontierEntry]: ...
     def frontier_counts(self, source_id: int) -> dict[str, int]: ...

@@ -98,12 +98,20 @@ def _v5_source_leases(conn: Connection, db: sqlite_utils.Database) -> None:
     conn.execute("ALTER TABLE sources ADD COLUMN leased_by TEXT")
 
 
+def _v6_host_politeness(conn: Connection, db: sqlite_utils.Database) -> None:
+    """Workers share each host's politeness delay (`Sources.reserve_host`): the next moment a
+    request to the host may start, whoever sends it. Not copied by migrate-db: it is only
+    seconds ahead of now."""
+    conn.execute("CREATE TABLE host_politeness (host TEXT PRIMARY KEY, next_start REAL NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[Connection, sqlite_utils.Database], None]] = [
     _v1_first_release,
     _v2_columns_of_later_builds,
     _v3_crawl_frontier,
     _v4_reader_side,
     _v5_source_leases,
+    _v6_host_politeness,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -96,6 +96,14 @@ class Source:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+@dataclass(frozen=True)
+class SourceLease:
+    """Who holds a source (`Sources.lease`) and until when (epoch seconds)."""
+
+    worker: str                   # the holder's worker id, "HOSTNAME:PID" for the daemon
+    until: float
+
+
 class FrontierState(StrEnum):
     """Where an article stands in the crawler's memory."""
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from storage.clock import iso_utc, utcnow
 from storage.connection import Connection
-from storage.model import FetchState, FrontierEntry, FrontierState, Source
+from storage.model import FetchState, FrontierEntry, FrontierState, Source, SourceLease
 
 _COLUMNS = ("id", "url", "title", "kind", "lang", "interval_seconds", "poll_interval", "enabled",
             "added", "next_due", "last_run", "last_success", "last_error_kind", "last_error",
@@ -129,21 +129,51 @@ class Sources:
             self.conn.execute("COMMIT")
         return [_source(row) for row in rows]
 
-    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float) -> Source | None:
+    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float, *,
+              take_from: str | None = None) -> Source | None:
         """Take one source for `worker` until `now + lease_seconds` if it is due at `now` (enabled,
         not paused) and no other worker holds it; the source, or None (not due: another worker
-        has run it meanwhile; or held). One statement, so two workers cannot both take it."""
+        has run it meanwhile; or held). `take_from`: a worker known to be dead (its process is
+        gone), whose lease is taken over before it runs out. One statement, so two workers
+        cannot both take it."""
         cursor = self.conn.execute(
             "UPDATE sources SET leased_until = ?, leased_by = ? WHERE id = ? AND enabled = 1 AND paused_reason IS NULL "
-            "AND (next_due IS NULL OR next_due <= ?) AND (leased_until IS NULL OR leased_until <= ? OR leased_by = ?)",
-            (now + lease_seconds, worker, source_id, now, now, worker))
+            "AND (next_due IS NULL OR next_due <= ?) "
+            "AND (leased_until IS NULL OR leased_until <= ? OR leased_by = ? OR leased_by = ?)",
+            (now + lease_seconds, worker, source_id, now, now, worker, take_from))
         return self.get(source_id) if cursor.rowcount == 1 else None
+
+    def renew(self, source_id: int, worker: str, now: float, lease_seconds: float) -> bool:
+        """Extend `worker`'s lease of a source it is running to `now + lease_seconds` (whether or
+        not the source is still due: its run may have recorded the next due time already);
+        False if the lease is no longer `worker`'s (it ran out and another worker took it)."""
+        cursor = self.conn.execute("UPDATE sources SET leased_until = ? WHERE id = ? AND leased_by = ?",
+                                   (now + lease_seconds, source_id, worker))
+        return cursor.rowcount == 1
+
+    def lease_holder(self, source_id: int, now: float) -> SourceLease | None:
+        """Who holds the source at `now` (a lease that ran out is no one's), or None."""
+        row = self.conn.one("SELECT leased_by, leased_until FROM sources WHERE id = ? AND leased_until > ?",
+                            (source_id, now))
+        return SourceLease(str(row[0]), float(row[1])) if row and row[0] is not None else None
 
     def release(self, source_id: int, worker: str) -> None:
         """Give back a lease `worker` holds (after `record_run`): the source is due again at its
         `next_due`, to any worker. A lease that expired and was taken over is not touched."""
         self.conn.execute("UPDATE sources SET leased_until = NULL, leased_by = NULL WHERE id = ? AND leased_by = ?",
                           (source_id, worker))
+
+    # -- politeness shared by every worker (one row per host)
+
+    def reserve_host(self, host: str, earliest: float, spacing: float) -> float:
+        """Reserve the first request start to `host` at or after `earliest` (epoch seconds) that is
+        at least `spacing` seconds after every start reserved before, by any worker; return it.
+        One statement (SQLite's write lock), so two workers never reserve the same moment."""
+        rows = self.conn.all(
+            "INSERT INTO host_politeness (host, next_start) VALUES (?, ?) ON CONFLICT(host) DO UPDATE SET "
+            "next_start = max(next_start + ?, excluded.next_start) RETURNING next_start",
+            (host, earliest + spacing, spacing))
+        return float(rows[0][0]) - spacing
 
     # -- the frontier (articles the crawler remembers between runs)
 

@@ -21,7 +21,7 @@ from ingest.fetch import content
 from ingest.fetch.address import AddressPolicy, GuardedTransport, PrivateAddressError
 from ingest.fetch.body import ACCEPT_ENCODING
 from ingest.fetch.failures import STAGE, from_exception
-from ingest.fetch.hosts import HostLimits, host_key
+from ingest.fetch.hosts import HostLimits, SharedStarts, host_key
 from ingest.fetch.response import Reply, ResponseHandler, StatusError
 from ingest.fetch.result import FetchResult
 from ingest.fetch.retry import backoff_delay
@@ -54,7 +54,9 @@ class _Request:
 class Fetcher:
     """Polite, bounded HTTP fetching. Use one per event loop, as `async with Fetcher(settings) as f`."""
 
-    def __init__(self, settings: FetchSettings | None = None) -> None:
+    def __init__(self, settings: FetchSettings | None = None, *, shared_starts: SharedStarts | None = None) -> None:
+        """`shared_starts`: where request starts are reserved across workers, so the per-host
+        delay holds for all of them together (None: this process's own limits only)."""
         self.settings = s = settings or FetchSettings()
         policy = AddressPolicy(allow_private=s.allow_private_addresses, allowlist=s.private_address_allowlist)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -67,7 +69,7 @@ class Fetcher:
             headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
         self._hosts = HostLimits(concurrency=s.per_host_concurrency, delay=s.per_host_delay,
-                                 max_wait=s.max_retry_after)
+                                 max_wait=s.max_retry_after, shared=shared_starts)
         self._robots = RobotsCache(self._load_robots)
         self._refused_hosts: set[str] = set()   # private-address refusals are logged once per host
 

@@ -36,9 +36,17 @@ def _v2_source_leases(conn: PgConnection) -> None:
     conn.execute("CREATE INDEX sources_due ON sources(next_due)")
 
 
+def _v3_host_politeness(conn: PgConnection) -> None:
+    """Workers share each host's politeness delay (`Sources.reserve_host`): the next moment a
+    request to the host may start, whoever sends it. Not copied by migrate-db: it is only
+    seconds ahead of now."""
+    conn.execute("CREATE TABLE host_politeness (host text PRIMARY KEY, next_start double precision NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[PgConnection], None]] = [
     _v1_schema,
     _v2_source_leases,
+    _v3_host_politeness,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage.clock import iso_utc, utcnow
-from storage.model import FetchState, FrontierEntry, Source
+from storage.model import FetchState, FrontierEntry, Source, SourceLease
 from storage.postgres.connection import PgConnection
 from storage.sources import _COLUMNS, _EDITABLE, _FRONTIER_COLUMNS, _fits_integer, _frontier, _source
 
@@ -122,23 +122,50 @@ class PgSources:
             leased = self.conn.all(f"{_SELECT} WHERE id = ANY(%s) ORDER BY next_due NULLS FIRST, id", (ids,))
         return [_source(row) for row in leased]
 
-    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float) -> Source | None:
+    def lease(self, source_id: int, worker: str, now: float, lease_seconds: float, *,
+              take_from: str | None = None) -> Source | None:
         """Take one source for `worker` until `now + lease_seconds` if it is due at `now` (enabled,
         not paused) and no other worker holds it; the source, or None (not due: another worker
-        has run it meanwhile; or held). One statement: PostgreSQL re-checks the conditions on a
+        has run it meanwhile; or held). `take_from`: a worker known to be dead, whose lease is
+        taken over before it runs out. One statement: PostgreSQL re-checks the conditions on a
         row another worker was changing, so two workers cannot both take it."""
         row = self.conn.one(
             f"UPDATE sources SET leased_until = %s, leased_by = %s WHERE id = %s AND enabled = 1 "
             "AND paused_reason IS NULL AND (next_due IS NULL OR next_due <= %s) "
-            "AND (leased_until IS NULL OR leased_until <= %s OR leased_by = %s) "
-            f"RETURNING {', '.join(_COLUMNS)}", (now + lease_seconds, worker, source_id, now, now, worker))
+            "AND (leased_until IS NULL OR leased_until <= %s OR leased_by = %s OR leased_by = %s) "
+            f"RETURNING {', '.join(_COLUMNS)}", (now + lease_seconds, worker, source_id, now, now, worker, take_from))
         return _source(row) if row else None
+
+    def renew(self, source_id: int, worker: str, now: float, lease_seconds: float) -> bool:
+        """Extend `worker`'s lease of a source it is running to `now + lease_seconds`, due or not;
+        False if the lease is no longer `worker`'s (it ran out and another worker took it)."""
+        cursor = self.conn.execute("UPDATE sources SET leased_until = %s WHERE id = %s AND leased_by = %s",
+                                   (now + lease_seconds, source_id, worker))
+        return cursor.rowcount == 1
+
+    def lease_holder(self, source_id: int, now: float) -> SourceLease | None:
+        """Who holds the source at `now` (a lease that ran out is no one's), or None."""
+        row = self.conn.one("SELECT leased_by, leased_until FROM sources WHERE id = %s AND leased_until > %s",
+                            (source_id, now))
+        return SourceLease(str(row[0]), float(row[1])) if row and row[0] is not None else None
 
     def release(self, source_id: int, worker: str) -> None:
         """Give back a lease `worker` holds (after `record_run`): the source is due again at its
         `next_due`, to any worker. A lease that expired and was taken over is not touched."""
         self.conn.execute("UPDATE sources SET leased_until = NULL, leased_by = NULL WHERE id = %s AND leased_by = %s",
                           (source_id, worker))
+
+    # -- politeness shared by every worker (one row per host)
+
+    def reserve_host(self, host: str, earliest: float, spacing: float) -> float:
+        """Reserve the first request start to `host` at or after `earliest` (epoch seconds) that is
+        at least `spacing` seconds after every start reserved before, by any worker; return it.
+        One statement: ON CONFLICT locks the host's row, so two workers never reserve one moment."""
+        row = self.conn.one(
+            "INSERT INTO host_politeness (host, next_start) VALUES (%s, %s) ON CONFLICT (host) DO UPDATE SET "
+            "next_start = GREATEST(host_politeness.next_start + %s, excluded.next_start) RETURNING next_start",
+            (host, earliest + spacing, spacing))
+        return float(row[0]) - spacing
 
     # -- the frontier (articles the crawler remembers between runs)
 

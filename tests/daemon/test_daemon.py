@@ -42,17 +42,20 @@ def free_port() -> int:
 
 
 class DaemonProcess:
-    def __init__(self, db: Path, log: Path, **settings: str) -> None:
+    """`newsdedup serve` on `db` (an SQLite file, or a postgresql:// URL), logging to `log`;
+    `args`: more command-line options; `settings`: NEWSDEDUP_* settings."""
+
+    def __init__(self, db: Path | str, log: Path, *args: str, **settings: str) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDEDUP_")}
-        empty = db.parent / "empty-settings.toml"  # no developer's newsdedup.toml leaks in
+        empty = log.parent / "empty-settings.toml"  # no developer's newsdedup.toml leaks in
         empty.touch()
         env.update(NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES="1", NEWSDEDUP_CONFIG=str(empty),
                    **{f"NEWSDEDUP_{k.upper()}": v for k, v in settings.items()})
         self.log = log
         with log.open("a") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "newsdedup", "serve", "--db", str(db), "--port", str(self.port)],
+                [sys.executable, "-m", "newsdedup", "serve", "--db", str(db), "--port", str(self.port), *args],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     @property
@@ -197,4 +200,32 @@ def test_sigterm_finishes_the_document_in_hand_and_exits_zero(site: NewsSite, tm
         assert again.process.wait(15) == 0
     finally:
         again.stop()
+    assert_stored_once(db)
+
+
+def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over_at_once(site: NewsSite, tmp_path: Path) -> None:
+    """After a SIGKILL the sources the dead daemon held are still leased to it (HOSTNAME:PID) for
+    minutes; a daemon of the same host sees that pid is gone and takes them at once. A lease of
+    another host cannot be checked: it is waited for, to its end."""
+    db, log = tmp_path / "news.db", tmp_path / "daemon.log"
+    store = Store(str(db))
+    dead_here = store.sources.add(site.url + "/feed.xml", interval_seconds=30).id
+    elsewhere = store.sources.add(site.url + "/atom.xml", interval_seconds=30).id
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert store.sources.lease(dead_here, f"{socket.gethostname()}:{gone.pid}", time.time(), 3600)
+    foreign_ends = time.monotonic() + 3  # a few seconds, so that the test sees it end (the site's clock)
+    assert store.sources.lease(elsewhere, "other-host.example:1234", time.time(), 3)
+    store.close()
+
+    daemon = DaemonProcess(db, log, per_host_delay="0.05")
+    try:
+        wait_for(lambda: query(db, "SELECT count(*) FROM sources WHERE last_success IS NOT NULL "
+                                   "AND leased_by IS NULL") == [(2,)], 30, daemon)
+    finally:
+        daemon.stop()
+    # Within the wait above (seconds), not at the end of the dead process's hour-long lease.
+    assert f"taking over from {socket.gethostname()}:{gone.pid}" in log.read_text()
+    # The other host's source was not polled while its lease held.
+    assert min(hit.at for hit in site.state.requests_to("/atom.xml")) >= foreign_ends
     assert_stored_once(db)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from ingest.errors import ErrorKind, IngestError
 from ingest.fetch import Fetcher, FetchSettings
+from storage import Store
 from tests.site import Hit, NewsSite
 
 pytestmark = pytest.mark.anyio
@@ -34,6 +36,21 @@ async def test_minimum_delay_between_requests_to_a_host(news_site: NewsSite,
     hits = _hits(news_site, since, host=news_site.host)
     assert len(hits) == 5  # robots.txt, then the four pages
     assert min(_gaps(hits)) >= 0.25 - SLACK
+
+
+async def test_the_delay_holds_across_fetchers_that_share_their_starts(news_site: NewsSite,
+                                                                      fast_settings: FetchSettings,
+                                                                      tmp_path: Path) -> None:
+    # Two workers' fetchers (each with its own per-process limits) reserving starts in one database.
+    settings = replace(fast_settings, per_host_delay=0.25, per_host_concurrency=2, respect_robots=False)
+    since = time.monotonic()
+    with Store(str(tmp_path / "shared.db")) as store:
+        async with Fetcher(settings, shared_starts=store.sources.reserve_host) as one, \
+                Fetcher(settings, shared_starts=store.sources.reserve_host) as two:
+            await asyncio.gather(*(fetcher.fetch(f"{news_site.url}/tag/shared-{i}-{n}")
+                                   for i, fetcher in enumerate((one, two)) for n in range(3)))
+    hits = _hits(news_site, since, "/tag/shared-", host=news_site.host)
+    assert len(hits) == 6 and min(_gaps(hits)) >= 0.25 - SLACK
 
 
 async def test_concurrency_limit_per_host(news_site: NewsSite, fast_settings: FetchSettings) -> None:

@@ -7,6 +7,7 @@ import threading
 
 from storage import open_database
 from storage.factory import OpenDatabase
+from storage.model import SourceLease
 
 NOW = 1_000_000.0
 LEASE = 300.0
@@ -102,3 +103,60 @@ def test_workers_taking_one_source_at_once_get_it_once(database_url: str, databa
     for thread in threads:
         thread.join(timeout=60)
     assert len(winners) == 1
+
+
+def test_a_dead_workers_lease_is_taken_over_at_once_by_name(database: OpenDatabase) -> None:
+    (source,) = add_sources(database, 1)
+    assert database.sources.lease(source, "host:1", NOW, LEASE) is not None
+    assert database.sources.lease(source, "host:2", NOW + 1, LEASE) is None
+    assert database.sources.lease(source, "host:2", NOW + 1, LEASE, take_from="host:3") is None  # not the holder
+    assert database.sources.lease(source, "host:2", NOW + 1, LEASE, take_from="host:1") is not None
+    assert database.sources.lease_holder(source, NOW + 2) == SourceLease("host:2", NOW + 1 + LEASE)
+
+
+def test_a_lease_is_renewed_by_its_holder_only_due_or_not(database: OpenDatabase) -> None:
+    (source,) = add_sources(database, 1)
+    database.sources.lease(source, "w1", NOW, LEASE)
+    database.sources.record_run(source, kind="feed", next_due=NOW + 900)  # the run ended: not due any more
+    assert database.sources.renew(source, "w1", NOW + 200, LEASE)
+    assert database.sources.lease_holder(source, NOW + LEASE + 1) == SourceLease("w1", NOW + 200 + LEASE)
+    assert not database.sources.renew(source, "w2", NOW + 200, LEASE)
+    database.sources.release(source, "w1")
+    assert database.sources.lease_holder(source, NOW + 201) is None
+    assert not database.sources.renew(source, "w1", NOW + 202, LEASE)  # released: nothing to renew
+
+
+def test_an_expired_lease_has_no_holder(database: OpenDatabase) -> None:
+    (source,) = add_sources(database, 1)
+    assert database.sources.lease_holder(source, NOW) is None
+    database.sources.lease(source, "w1", NOW, LEASE)
+    assert database.sources.lease_holder(source, NOW + LEASE - 1) == SourceLease("w1", NOW + LEASE)
+    assert database.sources.lease_holder(source, NOW + LEASE) is None
+
+
+def test_host_starts_are_spaced_whoever_reserves_them(database: OpenDatabase) -> None:
+    reserve = database.sources.reserve_host
+    assert reserve("example.org", NOW, 1.0) == NOW
+    assert reserve("example.org", NOW, 1.0) == NOW + 1          # another worker, the same moment: after it
+    assert reserve("example.org", NOW + 0.5, 2.0) == NOW + 2    # its own (longer) spacing starts from there
+    assert reserve("example.org", NOW + 10, 1.0) == NOW + 10    # long after: at once
+    assert reserve("other.example", NOW, 1.0) == NOW            # per host
+
+
+def test_workers_reserving_one_host_at_once_get_distinct_moments(database_url: str,
+                                                                 database: OpenDatabase) -> None:
+    starts: list[float] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        with open_database(database_url) as db:
+            start.wait(30)
+            for _ in range(5):
+                starts.append(db.sources.reserve_host("example.org", NOW, 1.0))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(starts) == [NOW + i for i in range(20)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import langcodes
@@ -17,9 +18,24 @@ _KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff]")  # hiragana, ka
 _CONFUSABLE = {"bs": "hr", "sr": "hr"}
 
 
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _identifier() -> LanguageIdentifier:
+    with _loading:  # one load, whichever thread asks first
+        return _load()
+
+
+@lru_cache(maxsize=1)
+def _load() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def preload() -> None:
+    """Start loading the model (~0.4 s, most of it decompression, which runs outside the GIL)
+    in a background thread, so a command's first document does not wait for all of it."""
+    threading.Thread(target=_identifier, name="language-model", daemon=True).start()
 
 
 @lru_cache(maxsize=1)

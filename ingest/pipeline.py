@@ -2,8 +2,9 @@
 
 The live crawler and `replay` both call `Pipeline.ingest`, so replaying saved files
 exercises the real pipeline. Each document is written in one transaction (its row, its
-story, its change-log entry, its signature), so a crash loses at most the document in
-flight and a rerun skips what is already stored: nothing is stored twice.
+story, its change-log entry, its signature), or a replay's batch of documents in one, so a
+crash loses at most what was in flight and a rerun skips what is already stored: nothing is
+stored twice.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.document import Document, build_document
@@ -117,12 +118,17 @@ class Pipeline:
         self.settings = settings
         self.clock = clock
         self._check_fingerprint_settings()
-        self.index = StoryIndex(settings)
-        with store.snapshot():
-            self.index.load(store.documents.signatures_since(self._window_start()),
-                            store.documents.anchor_document_frequencies())
-            self._seen_seq = store.documents.head_seq()
+        self.index = self._load_index()
         self._since_eviction = 0
+
+    def _load_index(self) -> StoryIndex:
+        """The live index as the database holds it: the window's signatures and the IDF counts."""
+        index = StoryIndex(self.settings)
+        with self.store.snapshot():
+            index.load(self.store.documents.signatures_since(self._window_start()),
+                       self.store.documents.anchor_document_frequencies())
+            self._seen_seq = self.store.documents.head_seq()
+        return index
 
     def _check_fingerprint_settings(self) -> None:
         """Stored signatures are only comparable with new ones made the same way."""
@@ -163,34 +169,92 @@ class Pipeline:
             raise IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}") from exc
 
     def _ingest_document(self, doc: Document, made: Fingerprint | None = None) -> Outcome:
+        ready = self._ready(doc, made)
+        if isinstance(ready, Outcome):
+            return ready
+        try:
+            with self.store.transaction():
+                self._catch_up()
+                written = self._decide_and_write(*ready)
+                self._seen_seq = self.store.documents.head_seq()
+        except AlreadyStored:
+            # Another writer stored this key between our check and our write: it is stored once.
+            stored = self.store.documents.find(doc.key)
+            if stored is None:
+                raise
+            return Outcome(doc.key, None, stored.story_id, stored.lang)
+        # The index follows what was committed, never a write that rolled back.
+        self._follow(written)
+        return written.outcome
+
+    def ingest_batch(self, batch: Sequence[Prepared]) -> list[Outcome | IngestError]:
+        """`ingest_prepared` for each of `batch`, in order, written in one transaction: the same
+        outcomes, for one commit instead of one per document (a commit, and the search index's
+        flush of its new segment, cost more than a short document's whole write). All or nothing:
+        after a crash a rerun redoes the batch and skips what was stored before it."""
+        results: list[Outcome | IngestError | tuple[Document, Fingerprint]] = []
+        for prepared in batch:
+            if prepared.error is not None:
+                results.append(prepared.error)
+                continue
+            assert prepared.document is not None
+            try:
+                results.append(self._ready(prepared.document, prepared.fingerprint))
+            except IngestError as exc:
+                results.append(exc)
+        ready = [item for item in results if isinstance(item, tuple)]
+        if not ready:
+            return [item for item in results if not isinstance(item, tuple)]
+        written: list[_Written] = []
+        try:
+            with self.store.transaction():
+                self._catch_up()
+                for doc, fp in ready:
+                    written.append(self._decide_and_write(doc, fp))
+                    # The next decision in this batch must see this document: the index follows
+                    # it before the commit, and is reloaded below if the batch rolls back.
+                    self._follow(written[-1])
+                self._seen_seq = self.store.documents.head_seq()
+        except Exception as exc:
+            if written:
+                self.index = self._load_index()  # it followed writes that rolled back
+            if isinstance(exc, StorageError) and not isinstance(exc, AlreadyStored):
+                raise
+            # Another writer stored one of these keys meanwhile, or one document met a bug: one
+            # transaction each instead, where each outcome or failure is that document's alone.
+            return [self._one_by_one(prepared) for prepared in batch]
+        except BaseException:
+            if written:
+                self.index = self._load_index()
+            raise
+        outcomes = iter(w.outcome for w in written)
+        return [next(outcomes) if isinstance(item, tuple) else item for item in results]
+
+    def _one_by_one(self, prepared: Prepared) -> Outcome | IngestError:
+        try:
+            return self.ingest_prepared(prepared)
+        except IngestError as exc:
+            return exc
+
+    def _ready(self, doc: Document, made: Fingerprint | None) -> Outcome | tuple[Document, Fingerprint]:
+        """Outside the lock: the cheap check most re-reads end with (an Outcome: unchanged), or the
+        document with its fingerprint (the costly part), ready for the decision."""
         documents = self.store.documents
-        # Outside the lock: the cheap check most re-reads end with, and the costly fingerprint.
         existing = documents.find(doc.key)
         if existing and existing.content_hash == doc.content_hash:
             return Outcome(doc.key, None, existing.story_id, existing.lang)
         copy_of = None if existing else documents.copy_of(doc.content_hash)
         if copy_of:
-            fp = _fingerprint_of(copy_of)
-        else:
-            fp = made or fingerprint(doc.title, doc.text, doc.lang, self.settings)
-        try:
-            with self.store.transaction():
-                self._catch_up()
-                written = self._decide_and_write(doc, fp)
-                self._seen_seq = documents.head_seq()
-        except AlreadyStored:
-            # Another writer stored this key between our check and our write: it is stored once.
-            stored = documents.find(doc.key)
-            if stored is None:
-                raise
-            return Outcome(doc.key, None, stored.story_id, stored.lang)
-        # The index follows what was committed, never a write that rolled back.
+            return doc, _fingerprint_of(copy_of)
+        return doc, made or fingerprint(doc.title, doc.text, doc.lang, self.settings)
+
+    def _follow(self, written: _Written) -> None:
+        """Bring the index in step with one write."""
         if written.replaced is not None:
             self.index.remove(written.document_id)
             self.index.count(written.replaced, -1)
         if written.outcome.kind is not None:
             self._index(written.document_id, written.outcome.story_id, written.new, written.fp)
-        return written.outcome
 
     def _decide_and_write(self, doc: Document, fp: Fingerprint) -> _Written:
         """Inside the write transaction: what the document is, and its write."""

@@ -43,13 +43,15 @@ class ReplaySummary:
 
 
 def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str = "sorted", workers: int = 1,
+           batch_size: int = 1,
            on_error: Callable[[str, IngestError], None] = lambda origin, error: None,
            on_warning: Callable[[str, str], None] = lambda origin, message: None,
            on_progress: Callable[[int], None] = lambda size: None) -> ReplaySummary:
     """Ingest every document under `paths`; failures are recorded, reported to `on_error` and skipped.
 
     With `workers` > 1, that many processes extract and fingerprint documents ahead while this
-    one decides and writes them, in the same order: the same stories, sooner."""
+    one decides and writes them, in the same order: the same stories, sooner. `batch_size`
+    documents are written per transaction (`Pipeline.ingest_batch`): the same stories, sooner."""
     summary = ReplaySummary()
     started = time.perf_counter()
 
@@ -79,18 +81,30 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
         raise ValueError(f"replay_order must be 'sorted' or 'input', not {order!r}")
     inputs = ((origin, size, read_again(locator, origin, max_bytes=max_bytes))
               for _, locator, origin, size in located)
-    for origin, size, raw, prepared in _prepared(inputs, pipeline.settings, workers):
-        if isinstance(raw, ReadFailure):
-            fail(raw.origin, raw.error)
-        else:
-            try:
-                outcome = pipeline.ingest_prepared(prepared) if prepared else pipeline.ingest(raw)
-                summary.outcomes[outcome.label] += 1
+    batch: list[tuple[str, int, RawDocument, Prepared]] = []
+
+    def write_batch() -> None:
+        for (origin, size, raw, _), result in zip(batch, pipeline.ingest_batch([item[3] for item in batch]),
+                                                  strict=True):
+            if isinstance(result, IngestError):
+                fail(origin, result)
+            else:
+                summary.outcomes[result.label] += 1
                 for repair in raw.repairs:
                     on_warning(origin, repair)
-            except IngestError as exc:
-                fail(origin, exc)
-        on_progress(size)
+            on_progress(size)
+        batch.clear()
+
+    for origin, size, raw, prepared in _prepared(inputs, pipeline.settings, workers):
+        if isinstance(raw, ReadFailure):
+            write_batch()  # failures are reported in input order too
+            fail(raw.origin, raw.error)
+            on_progress(size)
+            continue
+        batch.append((origin, size, raw, prepared or prepare(raw, pipeline.settings)))
+        if len(batch) >= batch_size:
+            write_batch()
+    write_batch()
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -22,6 +22,10 @@ class ReadSettings(Section):
     replay_workers: int = setting(
         1, "processes that extract and fingerprint ahead while one decides and writes (same stories; "
            "1: none; each holds its own copy of the language model in memory)", check=POSITIVE)
+    replay_batch: int = setting(
+        64, "documents a replay writes per transaction (the same stories; a commit costs more than a short "
+            "document's write; other writers wait for at most one batch; a crash redoes at most one)",
+        check=POSITIVE)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -163,6 +163,9 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     walked. Replaying the same files again changes nothing. Bad files are reported with
     the reason and skipped; the exit status is 1 if any input failed.
     """
+    from ingest.language import preload
+
+    preload()  # while the pipeline's modules import and the database opens
     from ingest.readers import total_size
     from ingest.replay import replay as replay_inputs
 
@@ -175,7 +178,8 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
             summary = replay_inputs(pipeline, list(paths), max_bytes=settings.reading.max_document_bytes,
                                     on_error=_report, on_warning=_warn, on_progress=bar.update,
                                     order=settings.reading.replay_order,
-                                    workers=settings.reading.replay_workers)
+                                    workers=settings.reading.replay_workers,
+                                    batch_size=settings.reading.replay_batch)
     click.echo(json.dumps(_replay_json(summary, settings)) if as_json else summary.line())
     sys.exit(1 if summary.errors else 0)
 
@@ -656,7 +660,9 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
             else:
                 summary = replay_inputs(_pipeline(store, settings), list(replay_paths),
                                         max_bytes=settings.reading.max_document_bytes, on_error=_report,
-                                        on_warning=_warn, order=settings.reading.replay_order)
+                                        on_warning=_warn, order=settings.reading.replay_order,
+                                        workers=settings.reading.replay_workers,
+                                        batch_size=settings.reading.replay_batch)
                 click.echo(f"replayed {', '.join(replay_paths)}: {summary.line()}")
     base = settings.feeds.public_base_url()
     try:

@@ -1,9 +1,15 @@
 """The candidate index: which stored documents might be the same story as a new one.
 
-Two MinHash LSH indexes (datasketch), one per fingerprint view. They sit behind this small
-interface so the index can live elsewhere: `storage_config` is datasketch's own storage
-option (`{"type": "dict"}`, the default, in memory; `{"type": "redis", "redis": {...}}` to
-share one index between workers).
+Two MinHash LSH indexes, one per fingerprint view, behind this small interface:
+
+- `BandCandidates`, the default: the bands and rows datasketch's `MinHashLSH` chooses for the
+  threshold, each band of a signature folded to one 64-bit integer, the (key, document)
+  pairs held in sorted numpy arrays: 12 bytes per band and document, where datasketch's
+  in-memory tables hold a Python set and a bytes object per band and document (~300 bytes).
+  It finds the documents datasketch finds (a test checks; two different bands folding to one
+  key, about one chance in 2^64 per pair, would only add a candidate to verify).
+- `LshCandidates`: datasketch's `MinHashLSH` itself, with its storage layer (`storage_config`:
+  `{"type": "dict"}` in memory, `{"type": "redis", "redis": {...}}` for an index in Redis).
 """
 
 from __future__ import annotations
@@ -11,20 +17,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from datasketch import LeanMinHash, MinHashLSH
+import numpy as np
 
+from ingest.matching.minhash import Signature, lsh_bands
 from ingest.matching.settings import MatchSettings
 
 
 class CandidateIndex(Protocol):
     """What the story index needs of a candidate index."""
 
-    def insert(self, document_id: int, lexical: LeanMinHash, anchor_minhash: LeanMinHash | None) -> None:
+    def insert(self, document_id: int, lexical: Signature, anchor_minhash: Signature | None) -> None:
         """Index a document; `anchor_minhash` None: too few anchors for the anchor view."""
 
     def remove(self, document_id: int) -> None: ...
 
-    def query(self, lexical: LeanMinHash, anchor_minhash: LeanMinHash | None) -> Iterable[int]:
+    def query(self, lexical: Signature, anchor_minhash: Signature | None) -> Iterable[int]:
         """Documents either view finds similar enough to verify."""
 
 
@@ -32,24 +39,141 @@ class LshCandidates:
     """Both views in datasketch MinHashLSH indexes."""
 
     def __init__(self, settings: MatchSettings, storage_config: dict[str, Any] | None = None) -> None:
+        from datasketch import MinHashLSH  # only here: it imports scipy
+
         config = storage_config or {"type": "dict"}
         self.lexical = MinHashLSH(threshold=settings.lexical_lsh_threshold, num_perm=settings.num_perm,
                                   storage_config=config)
         self.anchor = MinHashLSH(threshold=settings.anchor_lsh_threshold, num_perm=settings.anchor_num_perm,
                                  storage_config=config)
 
-    def insert(self, document_id: int, lexical: LeanMinHash, anchor_minhash: LeanMinHash | None) -> None:
-        self.lexical.insert(document_id, lexical, check_duplication=False)
+    def insert(self, document_id: int, lexical: Signature, anchor_minhash: Signature | None) -> None:
+        self.lexical.insert(document_id, _lean(lexical), check_duplication=False)
         if anchor_minhash is not None:
-            self.anchor.insert(document_id, anchor_minhash, check_duplication=False)
+            self.anchor.insert(document_id, _lean(anchor_minhash), check_duplication=False)
 
     def remove(self, document_id: int) -> None:
         self.lexical.remove(document_id)
         if document_id in self.anchor.keys:
             self.anchor.remove(document_id)
 
-    def query(self, lexical: LeanMinHash, anchor_minhash: LeanMinHash | None) -> set[int]:
-        found = set(self.lexical.query(lexical))
+    def query(self, lexical: Signature, anchor_minhash: Signature | None) -> set[int]:
+        found = set(self.lexical.query(_lean(lexical)))
         if anchor_minhash is not None:
-            found.update(self.anchor.query(anchor_minhash))
+            found.update(self.anchor.query(_lean(anchor_minhash)))
+        return found
+
+
+def _lean(signature: Signature) -> Any:
+    """The signature as datasketch's own type (its values are datasketch's affine32 MinHash's)."""
+    from datasketch import LeanMinHash
+
+    return LeanMinHash(seed=1, hashvalues=signature.hashvalues, scheme="affine32")
+
+
+# New keys wait in a dict until this many have come, then join the sorted arrays in one merge
+# (a merge copies the arrays once: ~10 ms for a window of 100,000 documents).
+MERGE_AFTER_KEYS = 65_536
+_FOLD_SEED = 20261201
+
+
+class BandTable:
+    """One LSH table: every indexed signature's band keys, and which documents hold each."""
+
+    def __init__(self, threshold: float, num_perm: int) -> None:
+        self.bands, self.rows = lsh_bands(threshold, num_perm)  # as datasketch's MinHashLSH chooses them
+        rng = np.random.default_rng(_FOLD_SEED)
+        # Odd multipliers: a band's rows fold to Σ row × multiplier mod 2^64, plus a salt per band so
+        # that equal rows in two different bands are different keys.
+        self._multipliers = rng.integers(1, 2**63, self.rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+        self._salts = rng.integers(0, 2**63, self.bands, dtype=np.uint64)
+        self._keys = np.empty(0, dtype=np.uint64)      # sorted
+        self._ids = np.empty(0, dtype=np.int64)        # the document of each key
+        # Keys since the last merge: for look-up, and in arrival order for the merge.
+        self._recent: dict[int, list[int]] = {}
+        self._pending_keys: list[int] = []
+        self._pending_ids: list[int] = []
+        self._removed: set[int] = set()
+        self._held: set[int] = set()
+
+    def keys_of(self, minhash: Signature) -> np.ndarray:
+        rows = minhash.hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        keys: np.ndarray = (rows * self._multipliers).sum(axis=1, dtype=np.uint64) + self._salts
+        return keys
+
+    def __contains__(self, document_id: int) -> bool:
+        return document_id in self._held
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def insert(self, document_id: int, minhash: Signature) -> None:
+        if document_id in self._removed:
+            self._merge()  # its old keys must go before it comes back with new ones
+        keys = self.keys_of(minhash).tolist()
+        for key in keys:
+            self._recent.setdefault(key, []).append(document_id)
+        self._pending_keys.extend(keys)
+        self._pending_ids.extend([document_id] * self.bands)
+        self._held.add(document_id)
+        if len(self._pending_keys) >= MERGE_AFTER_KEYS:
+            self._merge()
+
+    def remove(self, document_id: int) -> None:
+        """Forget a document: its keys stay until the next merge, but queries no longer return it."""
+        if document_id in self._held:
+            self._held.discard(document_id)
+            self._removed.add(document_id)
+
+    def query(self, minhash: Signature) -> set[int]:
+        keys = self.keys_of(minhash)
+        found: set[int] = set()
+        if len(self._keys):
+            low = np.searchsorted(self._keys, keys, side="left")
+            high = np.searchsorted(self._keys, keys, side="right")
+            for start, end in zip(low[high > low].tolist(), high[high > low].tolist(), strict=True):
+                found.update(self._ids[start:end].tolist())
+        for key in keys.tolist():
+            found.update(self._recent.get(key, ()))
+        return found - self._removed if self._removed else found
+
+    def _merge(self) -> None:
+        """Join the recent keys to the sorted arrays, dropping removed documents' keys."""
+        keys, ids = self._keys, self._ids
+        new_keys = np.array(self._pending_keys, dtype=np.uint64)
+        new_ids = np.array(self._pending_ids, dtype=np.int64)
+        if self._removed:
+            gone = np.fromiter(self._removed, dtype=np.int64, count=len(self._removed))
+            kept, new_kept = ~np.isin(ids, gone), ~np.isin(new_ids, gone)
+            keys, ids, new_keys, new_ids = keys[kept], ids[kept], new_keys[new_kept], new_ids[new_kept]
+            self._removed.clear()
+        if len(new_keys):
+            order = np.argsort(new_keys, kind="stable")
+            new_keys, new_ids = new_keys[order], new_ids[order]
+            at = np.searchsorted(keys, new_keys, side="right")
+            keys, ids = np.insert(keys, at, new_keys), np.insert(ids, at, new_ids)
+        self._keys, self._ids = keys, ids
+        self._recent, self._pending_keys, self._pending_ids = {}, [], []
+
+
+class BandCandidates:
+    """Both views in `BandTable`s: the default candidate index."""
+
+    def __init__(self, settings: MatchSettings) -> None:
+        self.lexical = BandTable(settings.lexical_lsh_threshold, settings.num_perm)
+        self.anchor = BandTable(settings.anchor_lsh_threshold, settings.anchor_num_perm)
+
+    def insert(self, document_id: int, lexical: Signature, anchor_minhash: Signature | None) -> None:
+        self.lexical.insert(document_id, lexical)
+        if anchor_minhash is not None:
+            self.anchor.insert(document_id, anchor_minhash)
+
+    def remove(self, document_id: int) -> None:
+        self.lexical.remove(document_id)
+        self.anchor.remove(document_id)
+
+    def query(self, lexical: Signature, anchor_minhash: Signature | None) -> set[int]:
+        found = self.lexical.query(lexical)
+        if anchor_minhash is not None:
+            found |= self.anchor.query(anchor_minhash)
         return found

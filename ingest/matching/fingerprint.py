@@ -23,9 +23,9 @@ from functools import lru_cache
 
 import numpy as np
 from anyascii import anyascii
-from datasketch import LeanMinHash, MinHash
 from wordfreq import available_languages, zipf_frequency
 
+from ingest.matching.minhash import Signature, minhash
 from ingest.matching.months import month_token, numeric_month
 from ingest.matching.settings import MatchSettings
 
@@ -62,15 +62,13 @@ _MYRIADS = re.compile(r"(\d+(?:\.\d+)?)([万萬億亿])(\d{1,4}(?!\d))?")
 _MYRIAD_VALUE = {"万": 10**4, "萬": 10**4, "億": 10**8, "亿": 10**8}
 _MASK64 = (1 << 64) - 1
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-# datasketch 2 names its permutation scheme; stored signatures must be read back with the same one.
-_SCHEME = MinHash(num_perm=1, hashfunc=int).scheme
 
 
 @dataclass
 class Fingerprint:
-    lexical: LeanMinHash
+    lexical: Signature
     anchors: tuple[str, ...]          # distinct anchor tokens in order of first appearance
-    anchor_minhash: LeanMinHash
+    anchor_minhash: Signature
 
 
 def normalise(text: str) -> str:
@@ -94,21 +92,13 @@ def _hash_ngrams(text: str, n: int) -> np.ndarray:
     return np.unique(h & np.uint64(0xFFFFFFFF))
 
 
-def _minhash(hashes: np.ndarray | list[int], num_perm: int) -> LeanMinHash:
-    m = MinHash(num_perm=num_perm, hashfunc=int)
-    values = hashes.tolist() if isinstance(hashes, np.ndarray) else hashes
-    if values:
-        m.update_batch(values)
-    return LeanMinHash(m)
-
-
-def lexical_minhash(text: str, lang: str, settings: MatchSettings) -> LeanMinHash:
+def lexical_minhash(text: str, lang: str, settings: MatchSettings) -> Signature:
     normal = normalise(text)
     if lang in CJK_LANGS:
         # Chinese and Japanese do not separate words with spaces; their characters carry
         # more information each, so shorter n-grams match paraphrases as well.
-        return _minhash(_hash_ngrams(normal.replace(" ", ""), settings.lexical_shingle_cjk), settings.num_perm)
-    return _minhash(_hash_ngrams(normal, settings.lexical_shingle), settings.num_perm)
+        return minhash(_hash_ngrams(normal.replace(" ", ""), settings.lexical_shingle_cjk), settings.num_perm)
+    return minhash(_hash_ngrams(normal, settings.lexical_shingle), settings.num_perm)
 
 
 @lru_cache(maxsize=1)
@@ -130,9 +120,9 @@ def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
     # A sister language shares too much vocabulary to tell a name from a word.
     spellings = {word, anyascii(word).lower()}
     sisters = _SISTERS.get(lang, frozenset()) | {lang}
-    elsewhere = max(zipf_frequency(w, other, wordlist=_WORDLIST)
-                    for other in _REFERENCE_LANGS if other not in sisters for w in spellings)
-    return elsewhere < own - gap
+    # Common here when no other language uses it within `gap` as often (the first that does ends the search).
+    return not any(zipf_frequency(w, other, wordlist=_WORDLIST) >= own - gap
+                   for other in _REFERENCE_LANGS if other not in sisters for w in spellings)
 
 
 # Transliteration conventions differ (Lammy/Ламми → lammi, Juri/Yuri, Wladimir/Vladimir,
@@ -147,6 +137,7 @@ _SPELLING = [(re.compile(a), b) for a, b in (
     (r"(.)\1", r"\1"))]
 
 
+@lru_cache(maxsize=200_000)  # names recur across a stream: each is folded once
 def _fold(token: str) -> str:
     folded = "".join(ch for ch in anyascii(token).lower() if ch.isalnum())
     if folded.isdigit() or len(folded) <= 3:
@@ -235,14 +226,13 @@ def fingerprint(title: str, text: str, lang: str, settings: MatchSettings) -> Fi
     return Fingerprint(
         lexical=lexical_minhash(body, lang, settings),
         anchors=anchors,
-        anchor_minhash=_minhash([_token_hash(t) for t in anchors], settings.anchor_num_perm),
+        anchor_minhash=minhash([_token_hash(t) for t in anchors], settings.anchor_num_perm),
     )
 
 
-def signature_bytes(minhash: LeanMinHash) -> bytes:
-    return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
+def signature_bytes(signature: Signature) -> bytes:
+    return signature.to_bytes()
 
 
-def minhash_from_bytes(data: bytes) -> LeanMinHash:
-    values = np.frombuffer(data, dtype=np.uint32)
-    return LeanMinHash(seed=1, hashvalues=values, scheme=_SCHEME)
+def minhash_from_bytes(data: bytes) -> Signature:
+    return Signature.from_bytes(data)

@@ -10,15 +10,17 @@ Document frequencies of anchors (the IDF weights) are learned from the stream an
 from __future__ import annotations
 
 import math
+import sys
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from datasketch import LeanMinHash
+import numpy as np
 
-from ingest.matching.candidates import CandidateIndex, LshCandidates
+from ingest.matching.candidates import BandCandidates, CandidateIndex
 from ingest.matching.fingerprint import Fingerprint, minhash_from_bytes
 from ingest.matching.links import Candidate, Link, LinkRules
+from ingest.matching.minhash import Signature
 from ingest.matching.settings import MatchSettings
 from storage.model import ChangeKind, StoredSignature
 
@@ -50,7 +52,7 @@ class StoryIndex:
 
     def __init__(self, settings: MatchSettings, candidates: CandidateIndex | None = None) -> None:
         self.settings = settings
-        self.candidates: CandidateIndex = candidates or LshCandidates(settings)
+        self.candidates: CandidateIndex = candidates or BandCandidates(settings)
         self.rules = LinkRules(settings, self.weight)
         self.documents: dict[int, _Indexed] = {}
         self.story_members: dict[str, list[int]] = {}
@@ -64,8 +66,9 @@ class StoryIndex:
     # -- contents
 
     def add(self, document_id: int, story_id: str, lang: str, window_time: float,
-            lexical: LeanMinHash, anchors: Iterable[str], anchor_minhash: LeanMinHash) -> None:
-        sequence = tuple(anchors)
+            lexical: Signature, anchors: Iterable[str], anchor_minhash: Signature) -> None:
+        # One string object per distinct anchor, however many documents hold it: names recur.
+        sequence = tuple(sys.intern(token) for token in anchors)
         anchor_set = frozenset(sequence)
         self.documents[document_id] = _Indexed(
             Candidate(document_id, story_id, lang, lexical, anchor_set, sequence), window_time)
@@ -73,7 +76,7 @@ class StoryIndex:
         self.candidates.insert(document_id, lexical, self._anchor_view(anchor_set, anchor_minhash))
         self._by_time.append((window_time, document_id))
 
-    def _anchor_view(self, anchors: frozenset[str] | tuple[str, ...], minhash: LeanMinHash) -> LeanMinHash | None:
+    def _anchor_view(self, anchors: frozenset[str] | tuple[str, ...], minhash: Signature) -> Signature | None:
         # A document with too few anchors would collide with every other such document.
         return minhash if len(anchors) >= self.settings.min_shared_anchors else None
 
@@ -131,18 +134,28 @@ class StoryIndex:
         sums: dict[str, float] = {}
         links: list[Link] = []
         recent: dict[str, set[int]] = {}
+        verified: list[Candidate] = []
+        for document_id in sorted(self.candidates.query(fp.lexical, self._anchor_view(fp.anchors,
+                                                                                       fp.anchor_minhash))):
+            indexed = self.documents.get(document_id)
+            if indexed is None:
+                continue
+            other = indexed.candidate
+            if other.story_id not in recent:
+                recent[other.story_id] = set(self.story_members[other.story_id][-sample:])
+            if document_id in recent[other.story_id]:
+                verified.append(other)
+        # Every candidate's lexical Jaccard in one numpy comparison: the share of equal signature
+        # values, exactly as `Signature.jaccard` computes it, one candidate at a time.
+        jaccards: list[float] = []
+        if verified:
+            equal = np.stack([other.lexical.hashvalues for other in verified]) == fp.lexical.hashvalues
+            jaccards = (equal.sum(axis=1) / len(fp.lexical.hashvalues)).tolist()
         with self.rules.one_decision():
-            for document_id in sorted(self.candidates.query(fp.lexical, self._anchor_view(fp.anchors,
-                                                                                           fp.anchor_minhash))):
-                indexed = self.documents.get(document_id)
-                if indexed is None:
+            for other, jaccard in zip(verified, jaccards, strict=True):
+                if not self.rules.worth_verifying(other.lang == lang, jaccard):
                     continue
-                other = indexed.candidate
-                if other.story_id not in recent:
-                    recent[other.story_id] = set(self.story_members[other.story_id][-sample:])
-                if document_id not in recent[other.story_id]:
-                    continue
-                link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other)
+                link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other, lexical_jaccard=jaccard)
                 if link.strength > 0:
                     links.append(link)
                     sums[link.story_id] = sums.get(link.story_id, 0.0) + link.strength

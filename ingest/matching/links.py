@@ -37,9 +37,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from datasketch import LeanMinHash
-
 from ingest.matching.fingerprint import CJK_LANGS
+from ingest.matching.minhash import Signature
 from ingest.matching.settings import MatchSettings
 
 
@@ -59,7 +58,7 @@ class Candidate:
     id: int
     story_id: str
     lang: str
-    lexical: LeanMinHash
+    lexical: Signature
     anchors: frozenset[str]
     sequence: tuple[str, ...]         # the same anchors in order of first appearance
 
@@ -135,6 +134,9 @@ class LinkRules:
         # While one document is decided the weights hold still (the stream's counts change only
         # after it is stored), so each token's weight and each set's total is computed once:
         # the same numbers, without re-summing the new document's anchors for every candidate.
+        # Sums are math.fsum, exact whatever order a set yields its tokens in: with plain sums the
+        # last bit depended on the process's string hashing, and a tie between two stories'
+        # means could go either way from one run to the next.
         self._weights: dict[str, float] | None = None
         self._totals: dict[frozenset[str], float] = {}
 
@@ -157,10 +159,10 @@ class LinkRules:
 
     def _total(self, tokens: frozenset[str]) -> float:
         if self._weights is None:
-            return sum(self.weight(t) for t in tokens)
+            return math.fsum(map(self.weight, tokens))
         total = self._totals.get(tokens)
         if total is None:
-            total = self._totals[tokens] = sum(self._weight(t) for t in tokens)
+            total = self._totals[tokens] = math.fsum(map(self._weight, tokens))
         return total
 
     def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
@@ -170,37 +172,49 @@ class LinkRules:
             return 0.0, 0.0
         total_a = self._total(a)
         total_b = self._total(b)
-        evidence = sum(self._weight(t) for t in shared)
+        evidence = math.fsum(map(self._weight, shared))
         if total_a <= 0 or total_b <= 0:
             return 0.0, evidence
         return evidence / math.sqrt(total_a * total_b), evidence
 
-    def link(self, lang: str, lexical: LeanMinHash, anchors: frozenset[str], sequence: tuple[str, ...],
-             other: Candidate) -> Link:
-        """Verify `other` against a new document (`sequence`: its `anchors` in order of appearance)."""
+    def link(self, lang: str, lexical: Signature, anchors: frozenset[str], sequence: tuple[str, ...],
+             other: Candidate, *, lexical_jaccard: float | None = None) -> Link:
+        """Verify `other` against a new document (`sequence`: its `anchors` in order of appearance;
+        `lexical_jaccard`: the two signatures' Jaccard, when the caller computed it already).
+
+        The cheap tests come first (the texts' Jaccard, the shared anchors as sets), so that the
+        IDF weights are summed only for candidates that could still link."""
         s = self.settings
-        lexical_jaccard = lexical.jaccard(other.lexical)
-        anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
+        if lexical_jaccard is None:
+            lexical_jaccard = lexical.jaccard(other.lexical)
         # Too few anchors on either side to say whether names and numbers agree.
         anchorless = min(len(anchors), len(other.anchors)) < s.min_shared_anchors
-        if lexical_jaccard >= s.near_duplicate and (anchorless or anchor_sim >= s.near_duplicate_anchor):
+        if lexical_jaccard >= s.near_duplicate and (
+                anchorless or self.anchor_similarity(anchors, other.anchors)[0] >= s.near_duplicate_anchor):
             # A correction changes a number and stays the same story; a template filled with
             # other names and numbers (results, earnings) does not.
             return Link(other.id, other.story_id, Rule.NEAR_DUPLICATE, lexical_jaccard / s.near_duplicate)
         no_link = Link(other.id, other.story_id, Rule.NONE, 0.0)
+        same_language = other.lang == lang
+        if not self.worth_verifying(same_language, lexical_jaccard):
+            return no_link
+        shared = anchors & other.anchors
+        if not same_language and all(is_date_part(t) for t in shared):
+            return no_link  # no shared anchors, or a date alone: no story
         if numbers_disagree(anchors, other.anchors):
             return no_link
-        if other.lang == lang:
+        if same_language:
             if anchorless:
                 if lexical_jaccard >= s.anchorless_lexical_link:
                     return Link(other.id, other.story_id, Rule.PARAPHRASE,
                                 lexical_jaccard / s.anchorless_lexical_link)
-            elif lexical_jaccard >= s.lexical_link and anchor_sim >= s.lexical_anchor_link \
-                    and self.same_order(sequence, other.sequence, anchors & other.anchors):
-                strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
-                return Link(other.id, other.story_id, Rule.PARAPHRASE, strength)
+                return no_link
+            if lexical_jaccard >= s.lexical_link:
+                anchor_sim, _ = self.anchor_similarity(anchors, other.anchors)
+                if anchor_sim >= s.lexical_anchor_link and self.same_order(sequence, other.sequence, shared):
+                    strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
+                    return Link(other.id, other.story_id, Rule.PARAPHRASE, strength)
             return no_link
-        shared = anchors & other.anchors
         if (lang in CJK_LANGS) != (other.lang in CJK_LANGS):
             mine, theirs = expressible(anchors, lang, other.anchors, other.lang)
             anchor_sim, evidence = self.anchor_similarity(mine, theirs)
@@ -208,11 +222,19 @@ class LinkRules:
             # share, so its containment is near 1 by construction: the square of the
             # geometric mean is the product of both containments, each counted in full.
             anchor_sim = anchor_sim ** 2
-        date_only = all(is_date_part(t) for t in shared)  # a date alone is no story
-        if anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence and not date_only \
+        else:
+            anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
+        if anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence \
                 and self.same_order(sequence, other.sequence, shared):
             return Link(other.id, other.story_id, Rule.TRANSLATION, anchor_sim / s.translation_link)
         return no_link
+
+    def worth_verifying(self, same_language: bool, lexical_jaccard: float) -> bool:
+        """False when no rule can link: same-language texts below both same-language rules'
+        Jaccard (and the near-duplicate one), whatever their anchors say. The cheap test most
+        candidates end with, so the story index asks it before `link`."""
+        s = self.settings
+        return not same_language or lexical_jaccard >= min(s.anchorless_lexical_link, s.lexical_link, s.near_duplicate)
 
     def same_order(self, a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> bool:
         return order_agreement(a, b, shared) >= self.settings.order_agreement

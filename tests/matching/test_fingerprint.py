@@ -55,3 +55,4 @@ def test_thousands_grouped_with_spaces_and_round_thousands_meet() -> None:
 def test_transliteration_conventions_meet(latin: str, cyrillic: str) -> None:
     assert anchor_tokens(f"Officials in {latin} said so.", "en", S)[-1:] == \
         anchor_tokens(f"Так заявили в {cyrillic} официальные лица.", "ru", S)[-1:]
+

@@ -222,7 +222,7 @@ def clusters(ctx: click.Context, db: str | None, fmt: str) -> None:
     """
     from dataclasses import asdict
 
-    from storage.reader import open_reader
+    from storage.factory import open_reader
 
     settings = _settings(ctx, db=db)
     with open_reader(settings.storage.db) as reader:
@@ -314,11 +314,12 @@ def status(ctx: click.Context, db: str | None, as_json: bool) -> None:
     """
     from dataclasses import asdict
 
-    from storage.reader import open_reader
+    from storage.factory import open_reader
 
     settings = _settings(ctx, db=db)
     with open_reader(settings.storage.db) as reader, reader.snapshot():
         overview = reader.overview()
+        shown = reader.path  # a PostgreSQL URL without its password
     health = {}
     for row in overview.sources:
         health[int(str(row["id"]))] = _health(row)
@@ -329,10 +330,10 @@ def status(ctx: click.Context, db: str | None, as_json: bool) -> None:
         doc["languages"] = dict(overview.languages)
         for row in doc["sources"]:
             row["health"] = health[int(row["id"])]
-        doc.update(db=settings.storage.db, last_run=last_run, unhealthy_sources=unhealthy)
+        doc.update(db=shown, last_run=last_run, unhealthy_sources=unhealthy)
         click.echo(json.dumps(doc, ensure_ascii=False))
     else:
-        click.echo(f"database   {settings.storage.db} (made {_when(overview.created)})")
+        click.echo(f"database   {shown} (made {_when(overview.created)})")
         click.echo(f"stories    {overview.stories:,} from {overview.documents:,} documents "
                    f"({overview.changes:,} changes, {overview.errors:,} ingest errors)")
         languages = ", ".join(f"{lang} {count}" for lang, count in overview.languages[:12])
@@ -632,10 +633,13 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool, log_level: str, log
               help="Replay these saved files first (repeatable), e.g. --replay seeds/.")
 @click.option("--replay-if-empty", is_flag=True,
               help="Replay the --replay files only when the database has no documents yet (first start).")
+@click.option("--no-crawl", is_flag=True,
+              help="Only serve the feeds and pages: no crawling, no writes, the database only read (a feed "
+                   "server beside the workers; any number may run).")
 @_log_options
 @click.pass_context
 def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None,
-          replay_paths: tuple[str, ...], replay_if_empty: bool, verbose: bool, log_level: str,
+          replay_paths: tuple[str, ...], replay_if_empty: bool, no_crawl: bool, verbose: bool, log_level: str,
           log_format: str) -> None:
     """Run the daemon: poll every source on its schedule and serve the feeds.
 
@@ -645,6 +649,7 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
     http://HOST:PORT/healthz       liveness and readiness; /metrics Prometheus text
     Stop it with Ctrl-C or SIGTERM: documents in flight are finished first (within
     shutdown_timeout seconds), sources interrupted mid-run resume at the next start.
+    With --no-crawl it only serves (until the database exists, /healthz answers 503).
     """
     import asyncio
 
@@ -653,6 +658,12 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
 
     _logging("%(asctime)s %(levelname)s %(name)s %(message)s", verbose, log_level, log_format)
     settings = _settings(ctx, db=db, host=host, port=port)
+    if no_crawl:
+        if replay_paths:
+            raise click.UsageError("--no-crawl only serves: replay with a worker (serve without --no-crawl, "
+                                   "or newsdedup replay)")
+        _serve_only(settings)
+        return
     if replay_paths:
         with _open_store(settings) as store:
             if replay_if_empty and store.documents.counts().documents:
@@ -672,3 +683,25 @@ def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None
         asyncio.run(daemon.run())
     except (RuntimeError, ValueError) as exc:  # the daemon's "cannot start" errors say what to do
         raise click.ClickException(str(exc)) from None
+
+
+def _serve_only(settings: Settings) -> None:
+    """`serve --no-crawl`: the feed server alone, reading the database; SIGTERM or Ctrl-C stop it
+    (requests in flight are answered first) and the exit status is 0, as the daemon's."""
+    import signal
+
+    from feeds.server import build_server
+
+    base = settings.feeds.public_base_url()
+    server = build_server(settings.storage.db, settings.feeds)
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    # uvicorn handles the signals while it runs, then raises them again for the handlers it found:
+    # these, so that the process ends with status 0 instead of being killed by the signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    click.echo(f"serving {base}/ without crawling (feeds at {base}/feed.atom and {base}/feed.json); Ctrl-C to stop")
+    server.run()
+    click.echo("stopped")

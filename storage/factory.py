@@ -1,4 +1,5 @@
-"""`open_database`: the backend the database setting names, behind `storage.interfaces.Database`.
+"""`open_database` and `open_reader`: the backend the database setting names, behind
+`storage.interfaces.Database` (writers) and `storage.interfaces.FeedReader` (the read side).
 
     newsdedup.db, /var/lib/newsdedup/news.db     an SQLite file (the embedded default)
     postgresql://USER@HOST:PORT/DB               a PostgreSQL database (several workers)
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, Self
 
-from storage.interfaces import Database
+from storage.interfaces import Database, FeedReader
 
 POSTGRES_URL_PREFIXES = ("postgresql://", "postgres://")
 
@@ -37,3 +38,17 @@ def open_database(db: str, *, must_exist: bool = False) -> OpenDatabase:
     from storage.store import Store
 
     return Store(db, must_exist=must_exist)
+
+
+def open_reader(db: str) -> FeedReader:
+    """A read-only reader of the existing database the setting `db` names; never creates or
+    migrates one. Use it as `with open_reader(db) as reader:` (it closes at the end), one per
+    thread. An SQLite file that is not there, or a PostgreSQL database no worker has set up
+    yet, is a StorageUnavailable that says so."""
+    if is_postgres_url(db):
+        from storage.postgres.reader import connect_reader
+
+        return connect_reader(db)
+    from storage.reader import SqliteReader, connect
+
+    return SqliteReader(connect(db))

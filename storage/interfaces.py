@@ -2,25 +2,35 @@
 
 `storage.store.Store` (SQLite) implements `Database`; a second backend (PostgreSQL) is a new
 module implementing the same protocols, chosen by `open_database` from the database setting,
-and no caller changes. The feeds read through `storage.reader.FeedReader`.
+and no caller changes. The feeds and the read commands read through a `FeedReader`
+(`storage.reader.SqliteReader`, `storage.postgres.reader.PgReader`), chosen by `open_reader`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from storage.model import (
     ChangeKind,
+    ChangeRow,
+    ClusterRow,
     Counts,
+    DocumentRow,
     FetchState,
     FrontierEntry,
+    GroupingRow,
     NewDocument,
+    Overview,
+    RevisionRow,
+    SearchHit,
     Source,
     SourceLease,
+    SourceRow,
     StoredDocument,
     StoredSignature,
+    StoryRow,
 )
 
 
@@ -103,3 +113,52 @@ class Database(Protocol):
     def meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
     def close(self) -> None: ...
+
+
+class FeedReader(Protocol):
+    """The read side: what the feeds, the pages and the read commands query. Never writes.
+
+    One reader is one connection, for one thread at a time. Queries made inside `snapshot()`
+    all see the database as of one moment (one committed state of the change log).
+    """
+
+    @property
+    def path(self) -> str:
+        """The database as messages name it (a PostgreSQL URL without its password)."""
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def snapshot(self) -> AbstractContextManager[FeedReader]:
+        """One read transaction: every query inside sees the same committed state."""
+    def ping(self) -> int:
+        """The newest sequence number; raises a StorageError when the database cannot be read."""
+    def head_seq(self) -> int:
+        """The newest change's sequence number, 0 before the first change."""
+    def changes_between(self, first_seq: int, last_seq: int) -> list[ChangeRow]: ...
+    def recent_story_heads(self, limit: int, *, lang: str | None = None,
+                           source_id: int | None = None) -> list[tuple[str, int]]:
+        """(story id, newest matching seq) for the `limit` stories changed last, newest first."""
+    def story_changes(self, story_ids: list[str], up_to_seq: int) -> list[ChangeRow]: ...
+    def stories(self, story_ids: list[str]) -> dict[str, StoryRow]: ...
+    def documents(self, document_ids: list[int]) -> dict[int, DocumentRow]: ...
+    def revisions(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], RevisionRow]: ...
+    def document(self, document_id: int) -> tuple[DocumentRow, RevisionRow] | None: ...
+    def clusters(self) -> Iterator[ClusterRow]:
+        """One row per document (key, story, language, title), in ingest order."""
+    def languages(self) -> list[tuple[str, int]]: ...
+    def source_known(self, source_id: int) -> bool: ...
+    def sources(self, source_ids: list[int]) -> dict[int, SourceRow]: ...
+    def created(self) -> str | None: ...
+    def source_choices(self) -> list[tuple[int, str]]: ...
+    def story_exists(self, story_id: str) -> bool: ...
+    def story_page(self, limit: int, offset: int, *, lang: str | None = None,
+                   source_id: int | None = None) -> tuple[list[str], int]: ...
+    def search(self, query: str, limit: int, offset: int, *,
+               lang: str | None = None) -> tuple[list[SearchHit], int]:
+        """Stories whose documents' titles or texts hold every word of `query` (substrings, any
+        script, ignoring case), best match first; and how many there are."""
+    def groupings(self, document_ids: list[int]) -> dict[int, GroupingRow]: ...
+    def revision_history(self, document_ids: list[int]) -> dict[int, list[RevisionRow]]: ...
+    def revision_times(self, document_ids: list[int]) -> dict[tuple[int, int], str]: ...
+    def overview(self) -> Overview: ...
+    def scopes_changed_after(self, seq: int) -> tuple[int, set[str], set[int]]: ...

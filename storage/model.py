@@ -169,3 +169,89 @@ class GroupingEvidence:
 
     def evidence_json(self) -> dict[str, object]:
         return {"shared_anchors": list(self.shared_anchors), "lexical_similarity": self.lexical_similarity}
+
+
+# -- what the feeds and the read commands read (`storage.interfaces.FeedReader`)
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    seq: int
+    story_id: str
+    document_id: int
+    kind: ChangeKind
+    at: str
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: str
+    representative_id: int
+    first_seen: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    key: str
+    story_id: str
+    url: str | None
+    lang: str
+    published: str | None
+    authors: tuple[str, ...]
+    description: str | None
+    source_id: int | None
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    document_id: int
+    revision: int
+    title: str
+    text: str
+    # the version's metadata as it was at this revision, when `meta_kept` (older rows: the document's)
+    meta_kept: bool = False
+    url: str | None = None
+    lang: str | None = None
+    published: str | None = None
+    authors: tuple[str, ...] | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    id: int
+    title: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class GroupingRow:
+    """Why a document joined its story (`story_links`): the deciding link and its evidence."""
+
+    document_id: int
+    matched_document_id: int | None
+    rule: str
+    score: float
+    shared_anchors: tuple[str, ...]
+    lexical_similarity: float | None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    story_id: str
+    document_id: int     # the best-matching document of the story
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What `newsdedup status` reports."""
+
+    documents: int
+    stories: int
+    changes: int
+    errors: int
+    languages: list[tuple[str, int]]
+    created: str | None
+    last_change: str | None
+    sources: list[dict[str, object]]

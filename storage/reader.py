@@ -1,5 +1,9 @@
 """Read-only queries the feeds make: the change log, stories as they stood at a given change, documents.
 
+`SqliteReader` is SQLite's `storage.interfaces.FeedReader` (PostgreSQL's is
+`storage.postgres.reader.PgReader`; `storage.factory.open_reader` chooses by the database
+setting). `ThreadReaders` gives each thread its own reader, of either backend.
+
 The feeds are views over the append-only `changes` table. Everything here reads inside one
 snapshot (`FeedReader.snapshot()`), so a page rendered while the pipeline writes shows the
 database as of one sequence number, never half of a document's transaction.
@@ -19,98 +23,30 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from storage.connection import Connection, translate
 from storage.errors import StorageError, StorageUnavailable
+from storage.factory import open_reader
+from storage.interfaces import FeedReader
 from storage.migrations import check_readable
-from storage.model import ChangeKind, ClusterRow
+from storage.model import (
+    ChangeKind,
+    ChangeRow,
+    ClusterRow,
+    DocumentRow,
+    GroupingRow,
+    Overview,
+    RevisionRow,
+    SearchHit,
+    SourceRow,
+    StoryRow,
+)
 
-
-@dataclass(frozen=True)
-class ChangeRow:
-    seq: int
-    story_id: str
-    document_id: int
-    kind: ChangeKind
-    at: str
-
-
-@dataclass(frozen=True)
-class StoryRow:
-    id: str
-    representative_id: int
-    first_seen: str
-
-
-@dataclass(frozen=True)
-class DocumentRow:
-    id: int
-    key: str
-    story_id: str
-    url: str | None
-    lang: str
-    published: str | None
-    authors: tuple[str, ...]
-    description: str | None
-    source_id: int | None
-
-
-@dataclass(frozen=True)
-class RevisionRow:
-    document_id: int
-    revision: int
-    title: str
-    text: str
-    # the version's metadata as it was at this revision, when `meta_kept` (older rows: the document's)
-    meta_kept: bool = False
-    url: str | None = None
-    lang: str | None = None
-    published: str | None = None
-    authors: tuple[str, ...] | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    id: int
-    title: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
-class GroupingRow:
-    """Why a document joined its story (`story_links`): the deciding link and its evidence."""
-
-    document_id: int
-    matched_document_id: int | None
-    rule: str
-    score: float
-    shared_anchors: tuple[str, ...]
-    lexical_similarity: float | None
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    story_id: str
-    document_id: int     # the best-matching document of the story
-
-
-@dataclass(frozen=True)
-class Overview:
-    """What `newsdedup status` reports."""
-
-    documents: int
-    stories: int
-    changes: int
-    errors: int
-    languages: list[tuple[str, int]]
-    created: str | None
-    last_change: str | None
-    sources: list[dict[str, object]]
-
+# The feeds import the reader's protocol and records from here.
+__all__ = ["ChangeRow", "DocumentRow", "FeedReader", "GroupingRow", "Overview", "RevisionRow", "SearchHit",
+           "SourceRow", "SqliteReader", "StoryRow", "ThreadReaders", "connect"]
 
 # A search term shorter than a trigram cannot use the index: it is matched with LIKE instead.
 _TRIGRAM = 3
@@ -152,28 +88,28 @@ def connect(path: str) -> Connection:
     return conn
 
 
-@contextmanager
-def open_reader(path: str) -> Iterator[FeedReader]:
-    """A reader of an existing database for one command; closed when the block ends."""
-    reader = FeedReader(connect(path))
-    try:
-        yield reader
-    finally:
-        reader.close()
-
-
-class FeedReader:
-    """The feed queries over one connection. Use one reader per thread."""
+class SqliteReader:
+    """The feed queries over one SQLite connection. Use one reader per thread."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._tables: dict[str, bool] = {}
 
+    @property
+    def path(self) -> str:
+        return self.conn.path
+
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> SqliteReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @contextmanager
-    def snapshot(self) -> Iterator[FeedReader]:
+    def snapshot(self) -> Iterator[SqliteReader]:
         """One read transaction: every query inside sees the same committed state (WAL snapshot)."""
         self.conn.execute("BEGIN")
         try:
@@ -385,20 +321,7 @@ class FeedReader:
         marks = ",".join("?" * len(document_ids))
         rows = self.conn.all("SELECT document_id, matched_document_id, rule, score, evidence FROM story_links "
                              f"WHERE document_id IN ({marks})", document_ids)
-        found = {}
-        for document_id, matched, rule, score, evidence in rows:
-            try:
-                parsed = json.loads(evidence or "{}")
-            except ValueError:
-                parsed = {}
-            parsed = parsed if isinstance(parsed, dict) else {}
-            anchors = parsed.get("shared_anchors")
-            similarity = parsed.get("lexical_similarity")
-            found[int(document_id)] = GroupingRow(
-                int(document_id), int(matched) if matched is not None else None, str(rule), float(score),
-                tuple(str(a) for a in anchors) if isinstance(anchors, list) else (),
-                float(similarity) if isinstance(similarity, int | float) else None)
-        return found
+        return {int(r[0]): _grouping(r) for r in rows}
 
     def revision_history(self, document_ids: list[int]) -> dict[int, list[RevisionRow]]:
         """Every stored text of these documents, oldest revision first."""
@@ -463,12 +386,30 @@ def _story_filter(lang: str | None, source_id: int | None) -> tuple[str, tuple[o
     return "", ()
 
 
+# -- rows as both backends store them (JSON text for the authors)
+
+
 def _document(r: tuple) -> DocumentRow:  # type: ignore[type-arg]
     try:
         authors = tuple(str(a) for a in json.loads(r[6] or "[]") if a)
     except (ValueError, TypeError):
         authors = ()
     return DocumentRow(r[0], r[1], r[2], r[3], r[4], r[5], authors, r[7], r[8])
+
+
+def _grouping(r: tuple) -> GroupingRow:  # type: ignore[type-arg]
+    """A story_links row (document_id, matched_document_id, rule, score, evidence JSON)."""
+    document_id, matched, rule, score, evidence = r
+    try:
+        parsed = json.loads(evidence or "{}")
+    except ValueError:
+        parsed = {}
+    parsed = parsed if isinstance(parsed, dict) else {}
+    anchors = parsed.get("shared_anchors")
+    similarity = parsed.get("lexical_similarity")
+    return GroupingRow(int(document_id), int(matched) if matched is not None else None, str(rule), float(score),
+                       tuple(str(a) for a in anchors) if isinstance(anchors, list) else (),
+                       float(similarity) if isinstance(similarity, int | float) else None)
 
 
 def _revision(r: tuple) -> RevisionRow:  # type: ignore[type-arg]
@@ -488,10 +429,11 @@ def _str_or_none(value: object) -> str | None:
 
 
 class ThreadReaders:
-    """One FeedReader per thread for a database file: SQLite connections are cheap, sharing them is not."""
+    """One FeedReader per thread for the database `db` names (an SQLite file or a PostgreSQL URL):
+    connections are cheap to keep, sharing one between threads is not."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    def __init__(self, db: str) -> None:
+        self.path = db
         self._local = threading.local()
         self._all: list[FeedReader] = []
         self._lock = threading.Lock()
@@ -499,7 +441,7 @@ class ThreadReaders:
     def get(self) -> FeedReader:
         reader: FeedReader | None = getattr(self._local, "reader", None)
         if reader is None:
-            reader = FeedReader(connect(self.path))
+            reader = open_reader(self.path)
             self._local.reader = reader
             with self._lock:
                 self._all.append(reader)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,9 +72,10 @@ def translate(exc: psycopg.Error, path: str) -> StorageError:
     return StorageError(f"{path}: {type(exc).__name__}: {text}")
 
 
-def connect(url: str) -> psycopg.Connection[Row]:
+def connect(url: str, *, read_only: bool = False) -> psycopg.Connection[Row]:
     """An autocommit connection (each statement its own transaction unless inside `transaction()`,
-    as the SQLite front's), its lock waits bounded."""
+    as the SQLite front's), its lock waits bounded. `read_only`: every transaction on it is READ
+    ONLY, so no statement through it can change anything (the feeds' readers)."""
     path = redacted(url)
     try:
         raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
@@ -83,6 +84,8 @@ def connect(url: str) -> psycopg.Connection[Row]:
                                  f"{server_of(url)}, and does the database exist (createdb)?") from None
     try:
         raw.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+        if read_only:
+            raw.execute("SET default_transaction_read_only = on")
     except psycopg.Error as exc:
         raw.close()
         raise translate(exc, path) from exc
@@ -98,10 +101,11 @@ class PgConnection:
     without a restart. Inside a transaction it never does: the transaction's statements would
     otherwise land outside it."""
 
-    def __init__(self, raw: psycopg.Connection[Row], path: str, url: str) -> None:
+    def __init__(self, raw: psycopg.Connection[Row], path: str, url: str, *, read_only: bool = False) -> None:
         self.raw = raw
         self.path = path
         self._url = url
+        self._read_only = read_only
         self._depth = 0         # transactions (and savepoints) open through `transaction()`
         self._cursors = 0       # names of server-side cursors, unique per connection
 
@@ -115,7 +119,7 @@ class PgConnection:
     def _reconnect_if_dropped(self) -> None:
         if self._depth == 0 and (self.raw.closed or self.raw.broken):
             self.raw.close()
-            self.raw = connect(self._url)
+            self.raw = connect(self._url, read_only=self._read_only)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -152,17 +156,17 @@ class PgConnection:
         with self.errors():
             return self.execute(sql, params).fetchall()
 
-    def rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
+    def rows(self, sql: str, params: Iterable[Any] = (), *, batch: int = ROWS_PER_BATCH) -> Generator[Any, None, None]:
         """Rows one at a time, errors translated as they come. Inside a transaction (a snapshot: the
-        live index loading the window's signatures) from a server-side cursor, a batch at a time,
-        so that memory does not grow with the database."""
+        live index loading the window's signatures) from a server-side cursor, `batch` rows at a
+        time, so that memory does not grow with the database."""
         if self._depth == 0:
             with self.errors():
                 yield from self.execute(sql, params)
             return
         self._cursors += 1
         with self.errors(), self.raw.cursor(name=f"rows_{self._cursors}") as cursor:
-            cursor.itersize = ROWS_PER_BATCH
+            cursor.itersize = batch
             cursor.execute(sql, tuple(params) or None)
             yield from cursor
 

@@ -2,7 +2,8 @@
 (`newsdedup migrate-db --to postgresql://...`).
 
 Both are migrated to their newest schema first, so every column SQLite has is a column of
-PostgreSQL's (but the full-text index, which the feeds' reader rebuilds from `documents`).
+PostgreSQL's (but SQLite's full-text index: PostgreSQL's trigram indexes on `documents` are
+filled as the rows go in).
 Ids are kept, so story ids, change sequence numbers and the feeds' entry ids stay what they
 were; the identities then continue after the largest copied id.
 """

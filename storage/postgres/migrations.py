@@ -3,7 +3,8 @@
 The tables and columns are SQLite's (`storage/migrations.py`), in PostgreSQL's types: ids are
 identities, epoch seconds `double precision`, MinHash signatures `bytea`; text timestamps and
 0/1 flags stay as SQLite has them, so every query reads the same rows. SQLite's full-text
-index (documents_fts) has no counterpart yet: the reader side is SQLite-only.
+index (documents_fts, FTS5 trigrams) is, here, pg_trgm's trigram indexes on the titles and
+texts (the migration `search_trigrams`), which the reader's ILIKE search uses.
 
 As for SQLite: append a function to change the schema, never edit one that has shipped; an older
 database is migrated in one transaction on open, a newer one is refused. Workers starting
@@ -12,10 +13,13 @@ together take a lock first, so one migrates and the others find it done.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from storage.errors import SchemaMismatch
+from storage.errors import SchemaMismatch, StorageError
 from storage.postgres.connection import PgConnection
+
+log = logging.getLogger("newsdedup.storage")
 
 # pg_advisory_xact_lock keys: arbitrary constants, the same in every newsdedup process.
 MIGRATION_LOCK = 0x6E65_7773_0001   # "news" 1
@@ -43,10 +47,30 @@ def _v3_host_politeness(conn: PgConnection) -> None:
     conn.execute("CREATE TABLE host_politeness (host text PRIMARY KEY, next_start double precision NOT NULL)")
 
 
+def _v4_search_trigrams(conn: PgConnection) -> None:
+    """Trigram indexes for the reader's search (substrings of titles and texts, any script, as
+    SQLite's FTS5 trigram index): pg_trgm, in PostgreSQL's contrib (Debian's `postgresql` package
+    and the postgres images have it; a database owner may create it). Where it cannot be created
+    the migration goes on without the indexes: search then reads every document, and the log
+    says how to add them later."""
+    try:
+        with conn.transaction():  # a savepoint: a failure here leaves the migration's transaction usable
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except StorageError as exc:
+        log.warning("%s: search without trigram indexes, pg_trgm is not available (%s). To add them: "
+                    "CREATE EXTENSION pg_trgm; CREATE INDEX documents_title_trgm ON documents USING gin "
+                    "(title gin_trgm_ops); CREATE INDEX documents_text_trgm ON documents USING gin "
+                    "(text gin_trgm_ops)", conn.path, exc.message)
+        return
+    conn.execute("CREATE INDEX documents_title_trgm ON documents USING gin (title gin_trgm_ops)")
+    conn.execute("CREATE INDEX documents_text_trgm ON documents USING gin (text gin_trgm_ops)")
+
+
 MIGRATIONS: list[Callable[[PgConnection], None]] = [
     _v1_schema,
     _v2_source_leases,
     _v3_host_politeness,
+    _v4_search_trigrams,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

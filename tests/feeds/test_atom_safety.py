@@ -17,7 +17,7 @@ from feeds import render, views
 from feeds.atom import render_atom
 from feeds.settings import FeedSettings
 from feeds.xmltext import xml_safe
-from storage.reader import DocumentRow, FeedReader, RevisionRow, connect
+from storage.reader import DocumentRow, RevisionRow, SqliteReader, connect
 from tests.feeds.support import Corpus
 
 any_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=300)
@@ -104,7 +104,7 @@ def test_any_stored_text_gives_safe_feeds_and_pages(safety_corpus: Corpus, title
     key = f"k{len(corpus.changes())}"
     story = corpus.add(key, title=title, text=text, url=url, authors=[author], lang=lang)
     corpus.add(key + "-2", story=story, title=second_title, text=text, url=url, lang="xx")
-    reader = FeedReader(connect(str(corpus.path)))
+    reader = SqliteReader(connect(str(corpus.path)))
     try:
         with reader.snapshot():
             head = reader.head_seq()
@@ -145,7 +145,7 @@ def test_invalid_utf8_in_the_database_still_renders(corpus: Corpus) -> None:
                (b"T\xed\xa0\x80itle\xff", b"Te\x00xt <b>\xc3"))
     db.commit()
     db.close()
-    reader = FeedReader(connect(str(corpus.path)))
+    reader = SqliteReader(connect(str(corpus.path)))
     try:
         with reader.snapshot():
             xml = render.live_atom(reader, reader.head_seq(), FeedSettings(), "http://x.example").body

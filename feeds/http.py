@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,7 +23,13 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def accepts_gzip(request: Request) -> bool:
-    for part in request.headers.get("accept-encoding", "").split(","):
+    return gzip_accepted(request.headers.get("accept-encoding", ""))
+
+
+@lru_cache(maxsize=64)  # clients send a handful of distinct values; the hot path asks on every request
+def gzip_accepted(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value takes gzip (or anything, `*`) with a q-value above 0."""
+    for part in accept_encoding.split(","):
         coding, _, params = part.strip().partition(";")
         if coding.strip().lower() in ("gzip", "*"):
             q = params.strip().lower()
@@ -38,7 +45,11 @@ def _float(text: str) -> float | None:
 
 
 def not_modified(request: Request, rendered: Rendered) -> bool:
-    if_none_match = request.headers.get("if-none-match")
+    return is_not_modified(request.headers.get("if-none-match"), request.headers.get("if-modified-since"), rendered)
+
+
+def is_not_modified(if_none_match: str | None, if_modified_since: str | None, rendered: Rendered) -> bool:
+    """Whether the client's copy, named by these request headers (None: not sent), is `rendered`."""
     if if_none_match is not None:
         for tag in if_none_match.split(","):
             tag = tag.strip()
@@ -48,10 +59,9 @@ def not_modified(request: Request, rendered: Rendered) -> bool:
             if tag == rendered.etag:
                 return True
         return False
-    since = request.headers.get("if-modified-since")
-    if since and rendered.last_modified is not None:
+    if if_modified_since and rendered.last_modified is not None:
         try:
-            return rendered.last_modified <= int(parsedate_to_datetime(since).timestamp())
+            return rendered.last_modified <= int(parsedate_to_datetime(if_modified_since).timestamp())
         except (TypeError, ValueError, IndexError, OverflowError):
             return False  # an unparsable date is ignored, as RFC 9110 says
     return False
@@ -61,6 +71,18 @@ def respond(request: Request, rendered: Rendered, cache_control: str,
             extra_headers: dict[str, str] | None = None) -> Response:
     """200 with the body (gzipped when the client takes it), or 304 when the client's copy is current."""
     use_gzip = accepts_gzip(request)
+    headers = validator_headers(rendered, use_gzip, cache_control, extra_headers)
+    if not_modified(request, rendered):
+        return Response(status_code=304, headers=headers)
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    return Response(rendered.gzipped if use_gzip else rendered.body, media_type=rendered.media_type,
+                    headers=headers)
+
+
+def validator_headers(rendered: Rendered, use_gzip: bool, cache_control: str,
+                      extra_headers: dict[str, str] | None = None) -> dict[str, str]:
+    """The headers a 200 and a 304 of `rendered` share: validators, caching, and the extra ones."""
     headers = {
         "ETag": f'"{rendered.etag}-gz"' if use_gzip else f'"{rendered.etag}"',
         "Cache-Control": cache_control,
@@ -69,12 +91,7 @@ def respond(request: Request, rendered: Rendered, cache_control: str,
     }
     if rendered.last_modified is not None:
         headers["Last-Modified"] = formatdate(rendered.last_modified, usegmt=True)
-    if not_modified(request, rendered):
-        return Response(status_code=304, headers=headers)
-    if use_gzip:
-        headers["Content-Encoding"] = "gzip"
-    return Response(rendered.gzipped if use_gzip else rendered.body, media_type=rendered.media_type,
-                    headers=headers)
+    return headers
 
 
 class RenderCache:

@@ -5,9 +5,15 @@
 
 It only reads the database (one query-only connection per worker thread; WAL lets the
 pipeline write meanwhile, from this process or another). Each resource is rendered once per
-state of the change log and cached; a request for an unchanged feed costs one indexed
-`max(seq)` query, and a 304 when the client sends its ETag. Full archive pages never change,
-so they are rendered once and served with an immutable Cache-Control.
+state of the change log and cached; a request for an unchanged resource costs one indexed
+`max(seq)` query, and a 304 when the client sends its ETag. The main feeds and the first page
+of /api/stories skip even that: feeds.hot answers them from memory while the head was read
+less than `head_check_interval` seconds ago. Full archive pages never change, so they are
+rendered once and served with an immutable Cache-Control.
+
+uvicorn runs it with httptools' parser and uvloop's event loop (several times the throughput
+of the pure-Python h11 and asyncio ones, see benchmarks/feeds/), closing slow clients'
+connections (feeds.slow_clients), with no access log unless `access_log` is on.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feeds import render, views
+from feeds.hot import HeadMemo, HotPath, HotRoute
 from feeds.http import IMMUTABLE, RenderCache, respond
 from feeds.metrics import CHANGE_LOG_HEAD, LATENCY, REGISTRY, RENDERS, REQUESTS
 from feeds.render import Rendered
@@ -65,17 +72,21 @@ class FeedService:
         self.fs = fs
         self.readers = ThreadReaders(db_path)
         self.cache = RenderCache()
+        self.head_memo = HeadMemo(fs.head_check_interval)
         self.live_cache_control = f"public, max-age={fs.max_age}"
 
     # -- helpers
 
     def base_url(self, request: Request) -> str:
+        return self.base_url_for(request.url.scheme, request.headers.get("host", ""))
+
+    def base_url_for(self, scheme: str, host: str) -> str:
+        """The base URL of links: the configured one, else the request's scheme and Host header."""
         if self.fs.base_url:
             return self.fs.base_url
-        host = request.headers.get("host", "")
         if not _HOST.fullmatch(host):
             return self.fs.public_base_url()
-        return f"{request.url.scheme}://{host}"
+        return f"{scheme}://{host}"
 
     def rendered(self, key: Hashable, kind: str,
                  build: Callable[[FeedReader, int], Rendered | None]) -> Rendered:
@@ -84,8 +95,10 @@ class FeedService:
         if hit is not None and hit.immutable:
             return hit
         reader = self.readers.get()
+        read_at = time.monotonic()  # before the snapshot begins: the head is at least this fresh
         with reader.snapshot():
             head = reader.head_seq()
+            self.head_memo.record(head, read_at)
             if hit is not None and hit.head == head:
                 return hit
             fresh = build(reader, head)
@@ -105,23 +118,56 @@ class FeedService:
         return int(raw)
 
     def feed_headers(self, request: Request, path: str) -> dict[str, str]:
+        return self.feed_headers_for(self.base_url(request), path)
+
+    def feed_headers_for(self, base: str, path: str) -> dict[str, str]:
         """WebSub discovery (Link headers, as the WebSub spec prefers) when a hub is configured."""
         if not self.fs.websub_hub:
             return dict(SECURITY_HEADERS)
-        return {**SECURITY_HEADERS,
-                "Link": f'<{self.fs.websub_hub}>; rel="hub", <{self.base_url(request)}{path}>; rel="self"'}
+        return {**SECURITY_HEADERS, "Link": f'<{self.fs.websub_hub}>; rel="hub", <{base}{path}>; rel="self"'}
+
+    # -- the render-cache keys of the documents feeds.hot also serves
+
+    @staticmethod
+    def atom_key(base: str) -> Hashable:
+        return ("live.atom", base)
+
+    @staticmethod
+    def json_key(base: str) -> Hashable:
+        return ("live.json", base)
+
+    def api_stories_key(self, base: str, query: str | None = None, per_page: int | None = None, page: int = 1,
+                        lang: str | None = None, source_id: int | None = None) -> Hashable:
+        """/api/stories with these parameters; the defaults are the first page, as a bare GET asks for it."""
+        per_page = per_page if per_page is not None else self.api_per_page
+        return ("api-stories", base, query, per_page, page, lang, source_id)
+
+    @property
+    def api_per_page(self) -> int:
+        return min(self.fs.stories, 30)
+
+    def hot_routes(self) -> dict[str, HotRoute]:
+        """What feeds.hot serves from memory, by path: the same keys and headers as the routes below."""
+        return {
+            "/feed.atom": HotRoute("feed_atom", self.atom_key, self.live_cache_control,
+                                   lambda base: self.feed_headers_for(base, "/feed.atom")),
+            "/feed.json": HotRoute("feed_json", self.json_key, self.live_cache_control,
+                                   lambda base: self.feed_headers_for(base, "/feed.json")),
+            "/api/stories": HotRoute("api_stories", self.api_stories_key, self.live_cache_control,
+                                     lambda base: dict(SECURITY_HEADERS)),
+        }
 
     # -- routes (plain functions: Starlette runs them in its thread pool, where SQLite may block)
 
     def feed_atom(self, request: Request) -> Response:
         base = self.base_url(request)
-        rendered = self.rendered(("live.atom", base), "live",
+        rendered = self.rendered(self.atom_key(base), "live",
                                  lambda reader, head: render.live_atom(reader, head, self.fs, base))
         return respond(request, rendered, self.live_cache_control, self.feed_headers(request, "/feed.atom"))
 
     def feed_json(self, request: Request) -> Response:
         base = self.base_url(request)
-        rendered = self.rendered(("live.json", base), "json",
+        rendered = self.rendered(self.json_key(base), "json",
                                  lambda reader, head: render.live_json(reader, head, self.fs, base))
         return respond(request, rendered, self.live_cache_control, self.feed_headers(request, "/feed.json"))
 
@@ -218,12 +264,12 @@ class FeedService:
 
     def api_stories(self, request: Request) -> Response:
         query = self.search_query(request) or None
-        per_page = self.limit(request, min(self.fs.stories, 30))
+        per_page = self.limit(request, self.api_per_page)
         page = self.page_number(request)
         lang, source_id = self.filters(request)
         base = self.base_url(request)
         rendered = self.rendered(
-            ("api-stories", base, query, per_page, page, lang, source_id), "api",
+            self.api_stories_key(base, query, per_page, page, lang, source_id), "api",
             lambda reader, head: render.api_stories(reader, head, base, page, per_page, lang, source_id, query))
         return respond(request, rendered, self.live_cache_control, SECURITY_HEADERS)
 
@@ -353,6 +399,9 @@ def create_app(db_path: str, fs: FeedSettings | None = None) -> Starlette:
         HTTPException: _http_error, StorageError: _database_error, Exception: _internal_error,
     })
     app.add_middleware(MetricsMiddleware)
+    # Outermost of ours (added last): what it answers skips routing, the thread pool and the database.
+    app.add_middleware(HotPath, routes=service.hot_routes(), cache=service.cache, memo=service.head_memo,
+                       base_url=service.base_url_for)
     app.state.service = service
     return app
 
@@ -362,9 +411,10 @@ def build_server(db_path: str, fs: FeedSettings | None = None, **config: Any) ->
     fs = fs or FeedSettings()
     # uvicorn's own logging setup is off (log_config None): its records go through the process's
     # handlers (plain or JSON lines, see newsdedup.cli), its access log only when `access_log` is on.
+    # httptools' parser with the header timeout; loop "auto" is uvloop where it is installed (not on Windows).
     options: dict[str, Any] = {"host": fs.host, "port": fs.port, "log_config": None, "access_log": fs.access_log,
-                               "lifespan": "on", "timeout_graceful_shutdown": 5,
-                               "http": with_header_timeout(fs.header_timeout),
+                               "lifespan": "on", "timeout_graceful_shutdown": 5, "loop": "auto",
+                               "http": with_header_timeout(fs.header_timeout, "httptools"),
                                "timeout_keep_alive": fs.keep_alive_timeout, **config}
     return uvicorn.Server(uvicorn.Config(create_app(db_path, fs), **options))
 

@@ -21,6 +21,10 @@ class FeedSettings(Section):
     max_age: int = setting(60, "seconds the live feeds may be cached (Cache-Control max-age)", check=NOT_NEGATIVE,
                            key="feed_max_age")
     title: str = setting("newsdedup stories", "the feeds' title", key="feed_title")
+    head_check_interval: float = setting(1.0, "seconds the server answers /feed.atom, /feed.json and the first "
+                                              "page of /api/stories from memory before it reads the change log's "
+                                              "head again: a new change reaches them within this (0: read it on "
+                                              "every request)", check=NOT_NEGATIVE)
     header_timeout: float = setting(10.0, "seconds a client has to send a request's headers before the server "
                                           "closes the connection (slow or stalled clients)", check=POSITIVE)
     keep_alive_timeout: float = setting(5.0, "seconds an idle kept-alive connection stays open", check=POSITIVE)

@@ -17,8 +17,12 @@ from tests.site.server import AppServer
 
 
 def FeedConfig(**flat: object) -> FeedSettings:  # noqa: N802 (reads like the settings it makes)
-    """The feed settings for flat setting names (feed_page_size=5), as a TOML file would give them."""
-    return Settings(**flat).feeds
+    """The feed settings for flat setting names (feed_page_size=5), as a TOML file would give them.
+
+    The tests write and read at once, so the change-log head is read on every request
+    (head_check_interval 0) unless a test sets it: tests/feeds/test_hot.py checks the interval.
+    """
+    return Settings(**{"head_check_interval": 0, **flat}).feeds
 
 
 class Corpus:
@@ -88,4 +92,4 @@ class FeedServer(AppServer):
     """The feed server (feeds.server.create_app) for the database at `db_path`."""
 
     def __init__(self, db_path: Path, settings: FeedSettings | None = None) -> None:
-        super().__init__(create_app(str(db_path), settings))
+        super().__init__(create_app(str(db_path), settings or FeedConfig()))

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from feeds.server import build_server
+from feeds.slow_clients import Parser, with_header_timeout
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
 from newsdedup.config import Settings
@@ -137,12 +138,13 @@ def test_titles_are_cut_in_feeds_but_kept_in_storage(tmp_path: Path) -> None:
 class Served:
     """`newsdedup serve`'s own uvicorn server (build_server) on a free port, in a thread."""
 
-    def __init__(self, db: Path, **flat: object) -> None:
+    def __init__(self, db: Path, uvicorn_config: dict[str, object] | None = None, **flat: object) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        self.server = build_server(str(db), Settings(port=port, **flat).feeds, log_level="warning")
+        self.server = build_server(str(db), Settings(port=port, **flat).feeds, log_level="warning",
+                                   **(uvicorn_config or {}))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Served:
@@ -167,15 +169,37 @@ def test_ids_beyond_sqlites_integers_are_not_found(tmp_path: Path, seeds_dir: Pa
         assert client.get("/feed.atom").status_code == 200
 
 
-def test_slow_clients_are_timed_out_and_others_are_served(tmp_path: Path, seeds_dir: Path) -> None:
+def read_response(sock: socket.socket) -> bytes:
+    """One whole HTTP/1.1 response with a Content-Length, from a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    fields = dict(line.split(b":", 1) for line in head.split(b"\r\n")[1:])
+    length = int(next(value for name, value in fields.items() if name.lower() == b"content-length"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return body
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])  # the server's, and the fallback without httptools
+def test_slow_clients_are_timed_out_and_others_are_served(tmp_path: Path, seeds_dir: Path, parser: Parser) -> None:
     db = tmp_path / "slow.db"
     assert run_cli("replay", str(seeds_dir), "--db", str(db)).exit_code == 0
-    with Served(db, header_timeout=1.0) as served:
+    with Served(db, {"http": with_header_timeout(1.0, parser)}, header_timeout=1.0) as served:
         host, port = "127.0.0.1", int(served.url.rsplit(":", 1)[1])
         slow = []
         for _ in range(50):  # each sends half a request head and then nothing
             sock = socket.create_connection((host, port), timeout=5)
             sock.sendall(b"GET /feed.atom HTTP/1.1\r\nHost: x\r\n")
+            slow.append(sock)
+        for _ in range(5):  # connects and sends nothing
+            slow.append(socket.create_connection((host, port), timeout=5))
+        for _ in range(5):  # one whole request on a kept-alive connection, then half of the next
+            sock = socket.create_connection((host, port), timeout=5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            read_response(sock)
+            sock.sendall(b"GET /feed.atom HTTP/1.1\r\n")
             slow.append(sock)
         assert httpx.get(served.url + "/feed.atom", timeout=5).status_code == 200
         time.sleep(2.0)

@@ -38,12 +38,13 @@ def newsdedup(*args: str) -> list[str]:
     return [sys.executable, "-m", "newsdedup", *args]
 
 
-def replay(corpus: Path, workdir: Path, name: str, order: str = "sorted") -> dict:
+def replay(corpus: Path, workdir: Path, name: str, order: str = "sorted", workers: int = 1) -> dict:
     db = workdir / f"{name}.db"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(newsdedup("replay", str(corpus), "--db", str(db), "--quiet"), cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ, "NEWSDEDUP_REPLAY_ORDER": order})
+    proc = subprocess.run(newsdedup("replay", str(corpus), "--db", str(db), "--quiet", "--workers", str(workers)),
+                          cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "NEWSDEDUP_REPLAY_ORDER": order})
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
@@ -56,7 +57,48 @@ def replay(corpus: Path, workdir: Path, name: str, order: str = "sorted") -> dic
             "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             # ru_maxrss of children is the largest child so far, in KiB on Linux
             "peak_rss_mb": after.ru_maxrss / 1024, "summary": proc.stdout.strip().splitlines()[-1],
-            "predictions": predictions}
+            "predictions": predictions, "db": db}
+
+
+def first_document_seconds(corpus: Path, workdir: Path) -> float:
+    """Wall time of `newsdedup replay` of the corpus's first document into a new database: from
+    starting the command to the document stored and the process gone (the best of three)."""
+    one = workdir / "first-document.jsonl"
+    with corpus.open(encoding="utf-8") as fh:
+        one.write_text(fh.readline(), encoding="utf-8")
+    times = []
+    for attempt in range(3):
+        db = workdir / f"first-document-{attempt}.db"
+        started = time.perf_counter()
+        subprocess.run(newsdedup("replay", str(one), "--db", str(db), "--quiet"), cwd=ROOT, check=True,
+                       capture_output=True)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+_INDEX_MEMORY = """
+import gc, sys, tracemalloc
+from ingest.matching import MatchSettings, StoryIndex
+from storage import open_database
+with open_database(sys.argv[1]) as db:
+    signatures = list(db.documents.signatures_since(0))
+    frequencies = db.documents.anchor_document_frequencies()
+gc.collect()
+tracemalloc.start()
+index = StoryIndex(MatchSettings())
+index.load(signatures, frequencies)
+index.candidates.lexical._merge(); index.candidates.anchor._merge()  # as after the next merge
+gc.collect()
+print(tracemalloc.get_traced_memory()[0], len(index))
+"""
+
+
+def index_kb_per_document(db: Path) -> float:
+    """The live index's memory per document (every Python object and array it holds, traced by
+    tracemalloc), loaded from the replayed database's signatures as a restarted worker loads it."""
+    out = subprocess.run([sys.executable, "-c", _INDEX_MEMORY, str(db)], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]) / 1024 / max(int(out[1]), 1)
 
 
 def baseline(corpus: Path, workdir: Path, name: str) -> dict:
@@ -138,6 +180,9 @@ def main() -> None:
                         help="replay_order: sorted (the default: ids and dates decide) or input (file order, "
                              "which with --shuffles measures how arrival order moves stories)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="also replay with `--workers N` (processes that prepare documents ahead): speed, and "
+                             "whether the stories are the same")
     parser.add_argument("--blind", action="store_true",
                         help="replay blind copies (benchmarks/matching/blind.py): opaque ids, no lang field")
     parser.add_argument("--json", type=Path, help="write all figures here")
@@ -158,18 +203,33 @@ def main() -> None:
                 from matching.blind import blind_copy
                 corpus, gold = blind_copy(corpus, workdir)
             ours = replay(corpus, workdir, name, args.order)
+            ours["index_kb_per_document"] = index_kb_per_document(ours.pop("db"))
+            ours["first_document_seconds"] = first_document_seconds(corpus, workdir)
             ours_scores = score(gold, ours.pop("predictions"), args.data)
             row = {"newsdedup": {**ours, "scores": ours_scores}}
             print(f"\n== {name}{' (blind)' if args.blind else ''} ({ours['docs']} documents)")
             print(f"newsdedup  {ours['seconds']:7.2f} s  {ours['docs_per_second']:7.0f} docs/s  "
-                  f"peak RSS {ours['peak_rss_mb']:.0f} MB   [{ours['summary']}]")
+                  f"CPU {ours['cpu_seconds']:.1f} s  peak RSS {ours['peak_rss_mb']:.0f} MB  "
+                  f"index {ours['index_kb_per_document']:.1f} KB/document  "
+                  f"first document stored {ours['first_document_seconds']:.2f} s after start   [{ours['summary']}]")
+            if args.workers > 1:
+                parallel = replay(corpus, workdir, f"{name}-w{args.workers}", args.order, workers=args.workers)
+                parallel.pop("db")
+                differ, total = same_partition(workdir / f"{name}.pred.jsonl", parallel.pop("predictions"))
+                row[f"newsdedup-workers-{args.workers}"] = {**parallel, "documents_moved": differ}
+                print(f"--workers {args.workers} {parallel['seconds']:6.2f} s  {parallel['docs_per_second']:7.0f} "
+                      f"docs/s  CPU {parallel['cpu_seconds']:.1f} s  peak RSS {parallel['peak_rss_mb']:.0f} MB "
+                      f"(largest process)  {differ}/{total} documents in a different story")
             if not args.no_baseline:
                 base = baseline(corpus, workdir, name)
                 base_scores = score(gold, base.pop("predictions"), args.data)
                 row["plain-minhash"] = {**base, "scores": base_scores}
-                print(f"baseline   {base['seconds']:7.2f} s  {base['docs_per_second']:7.0f} docs/s (in-process)")
+                print(f"baseline   {base['seconds']:7.2f} s  {base['docs_per_second']:7.0f} docs/s (in-process); "
+                      f"newsdedup at {ours['docs_per_second'] / base['docs_per_second']:.2f}x its speed")
             print(f"{'':12}{'subset':12}{'P':>7}{'R':>7}{'F1':>7}")
             for system, data in row.items():
+                if "scores" not in data:
+                    continue
                 for subset in ("overall", "same_lang", "cross_lang"):
                     p, r, f = pick(data["scores"], subset)
                     print(f"{system:12}{subset:12}" + "".join(f"{x:7.3f}" if x is not None else "      -"
@@ -190,6 +250,7 @@ def main() -> None:
             for seed in range(1, args.shuffles + 1):
                 shuffled = shuffled_copy(corpus, workdir, seed)
                 other = replay(shuffled, workdir, f"{name}-s{seed}", args.order)
+                other.pop("db")
                 differ, total = same_partition(workdir / f"{name}.pred.jsonl", other["predictions"])
                 other_scores = score(gold, other.pop("predictions"), args.data)
                 f1 = pick(other_scores, "overall")[2]

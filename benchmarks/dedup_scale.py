@@ -2,7 +2,7 @@
 """How ingest cost and memory grow with the stream: 10 thousand to 1 million documents.
 
 Synthetic documents go through the real `Pipeline` in-process (extract, language, both
-fingerprint views, LSH candidates, verification, one SQLite transaction each) with an
+fingerprint views, LSH candidates, verification, `--batch` documents per SQLite transaction) with an
 injected clock that advances `--docs-per-day` documents per simulated day, so the live
 index's window (`window_days`, default 7) fills and then evicts. Every `--block` documents
 it prints the block's mean and p99 time per document, VmRSS (/proc/self/status), the live
@@ -38,8 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.pipeline import Pipeline  # noqa: E402
+from ingest.pipeline import Pipeline, Prepared, prepare  # noqa: E402
 from ingest.readers import RawDocument  # noqa: E402
+from ingest.settings import ReadSettings  # noqa: E402
 from newsdedup.config import Settings  # noqa: E402
 from storage import Store  # noqa: E402
 
@@ -180,6 +181,8 @@ def run_stream(args: argparse.Namespace, workdir: Path) -> dict:
     times: list[float] = []
     gen_seconds = 0.0
     started_all = time.perf_counter()
+    batch: list[Prepared] = []
+    prepare_seconds: list[float] = []
     for i in range(args.docs):
         now[0] = start + i * seconds_per_doc
         g0 = time.perf_counter()
@@ -189,8 +192,16 @@ def run_stream(args: argparse.Namespace, workdir: Path) -> dict:
         raw = RawDocument(key=f"doc{i}", origin=f"doc{i}", kind="text", body=text, lang=lang, title=title)
         t0 = time.perf_counter()
         gen_seconds += t0 - g0
-        pipeline.ingest(raw)
-        times.append(time.perf_counter() - t0)
+        # As `newsdedup replay` does: extract and fingerprint each document, write `--batch` per
+        # transaction. A document's time is its own preparation plus its share of its batch's write.
+        batch.append(prepare(raw, settings.matching))
+        prepare_seconds.append(time.perf_counter() - t0)
+        if len(batch) == args.batch or (i + 1) % args.block == 0 or i + 1 == args.docs:
+            w0 = time.perf_counter()
+            pipeline.ingest_batch(batch)
+            share = (time.perf_counter() - w0) / len(batch)
+            times.extend(seconds + share for seconds in prepare_seconds)
+            batch, prepare_seconds = [], []
         if (i + 1) % args.block == 0 or i + 1 == args.docs:
             rss = vmrss_mb()
             indexed = len(pipeline.index)
@@ -262,6 +273,8 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=200_000, help="size of the synthetic name pool")
     parser.add_argument("--words", type=int, default=5_000, help="vocabulary per language")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=ReadSettings().replay_batch,
+                        help="documents per transaction (as replay_batch; 1: one each, as the crawler writes)")
     parser.add_argument("--max-minutes", type=float, default=0, help="stop after the block that passes this")
     parser.add_argument("--copies", type=int, default=0, help="instead: one story ingested N times")
     parser.add_argument("--keep", type=Path, help="keep the database in this directory")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from ingest import language
 from ingest.errors import ErrorKind, IngestError
 from ingest.matching.settings import MatchSettings
 from ingest.pipeline import UNCHANGED, Pipeline, Prepared, prepare
@@ -125,7 +126,9 @@ def _prepared(inputs: Iterator[_Input], settings: MatchSettings, workers: int
             yield origin, size, raw, None
         return
     # fork: the workers start with the parent's modules and models loaded, and leave by
-    # os._exit, so they never touch the parent's database connection.
+    # os._exit, so they never touch the parent's database connection. The language model is
+    # loaded first, so they share its pages, and none is forked mid-load (see wait_until_loaded).
+    language.wait_until_loaded()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[tuple[str, int, RawDocument | ReadFailure, Future[Prepared] | None]] = deque()

@@ -37,6 +37,7 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # Thousands may also be grouped with spaces ("181 037" in Russian and French) or apostrophes.
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009']\d{3})+(?!\d)|\d+(?:[.,]\d+)*"
 _TOKEN = re.compile(rf"({_NUMBER})|([{_CJK}]+)|([^\W\d_{_CJK}]+)")
+_WORD_RUN = re.compile(rf"[^\W\d_{_CJK}]+")  # _TOKEN's third group alone
 # Languages whose word lists say whether a word travels: the large Latin and Cyrillic ones.
 _REFERENCE_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk")
 _SISTER_GROUPS = (("ru", "uk", "be", "bg"), ("hr", "sr", "bs", "sl", "sh"), ("es", "pt", "ca", "gl"),
@@ -173,23 +174,22 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
         text = _spell_out_myriads(text)
     seen: dict[str, None] = {}
     caseless_script = lang in CJK_LANGS
-    tokens = list(_TOKEN.finditer(text))
     # A word the text also writes in lower case is a common word capitalised by position.
-    lowercase = {m.group(3) for m in tokens if m.group(3) and m.group(3)[0].islower()}
+    lowercase = {w for w in _WORD_RUN.findall(text) if w[0].islower()}
     previous_end = 0
-    for match in tokens:
+    for match in _TOKEN.finditer(text):
         number, cjk, word = match.groups()
-        opens_sentence = previous_end == 0 or not _SENTENCE_END.isdisjoint(text[previous_end:match.start()])
-        previous_end = match.end()
+        start, end = match.span()
+        gap_start, previous_end = previous_end, end
         if number:
-            seen.setdefault(numeric_month(number, text, match.start(), match.end()) or _number_token(number), None)
-            continue
-        if word and (month := month_token(word, lang)):
-            seen.setdefault(month, None)
+            seen.setdefault(numeric_month(number, text, start, end) or _number_token(number), None)
             continue
         if cjk:
             # Names in Chinese or Japanese script are written differently in every other
             # language; only the Latin-script words such texts contain travel.
+            continue
+        if month := month_token(word, lang):
+            seen.setdefault(month, None)
             continue
         if caseless_script:
             if not _LATIN.match(word):
@@ -203,7 +203,9 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
             is_acronym = len(word) >= 2 and word.isupper()
             if not is_acronym and word.lower() in lowercase:
                 continue
-        if not is_acronym and not caseless_script and (opens_sentence or lang in _CAPITALISES_COMMON_WORDS):
+        if not is_acronym and not caseless_script and (
+                lang in _CAPITALISES_COMMON_WORDS or gap_start == 0
+                or not _SENTENCE_END.isdisjoint(text[gap_start:start])):  # it opens a sentence
             if _is_common_word(word.lower(), lang, settings.anchor_rare_zipf, settings.anchor_crosslingual_gap):
                 continue
         folded = _fold(word)

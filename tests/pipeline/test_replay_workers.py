@@ -28,3 +28,14 @@ def test_workers_give_the_same_stories_errors_and_log(tmp_path: Path, seeds_dir:
         results[workers] = (clusters(db), summary["errors"], summary["documents"])
     assert results["1"] == results["2"]
     assert results["2"][1] == 3
+
+
+def test_workers_start_in_a_fresh_process(tmp_path: Path, seeds_dir: Path) -> None:
+    """A new process loads the language model in the background while it starts; the workers must
+    not be forked while that load holds its lock (they would wait for it forever)."""
+    from tests.conftest import run_process
+
+    proc = run_process("replay", str(seeds_dir), "--db", str(tmp_path / "w.db"), "--workers", "2", "--quiet",
+                       timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("5 documents")

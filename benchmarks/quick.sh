@@ -21,4 +21,9 @@ if command -v nginx >/dev/null && command -v wrk >/dev/null; then
 else
   echo "== benchmarks/feeds/bench.py skipped: needs nginx and wrk (apt-get install nginx wrk)"
 fi
+if command -v redis-server >/dev/null; then
+  run $py benchmarks/matching/redis_index.py --quick
+else
+  echo "== benchmarks/matching/redis_index.py skipped: needs redis-server (apt-get install redis-server)"
+fi
 echo "benchmarks: every quick mode ran"

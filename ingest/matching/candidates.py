@@ -9,7 +9,8 @@ Two MinHash LSH indexes, one per fingerprint view, behind this small interface:
   It finds the documents datasketch finds (a test checks; two different bands folding to one
   key, about one chance in 2^64 per pair, would only add a candidate to verify).
 - `LshCandidates`: datasketch's `MinHashLSH` itself, with its storage layer (`storage_config`:
-  `{"type": "dict"}` in memory, `{"type": "redis", "redis": {...}}` for an index in Redis).
+  `{"type": "dict"}` in memory, `{"type": "redis", "redis": {...}}` for an index in Redis, with a
+  `"basename"` for one index shared by several processes).
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ class LshCandidates:
 
         config = storage_config or {"type": "dict"}
         self.lexical = MinHashLSH(threshold=settings.lexical_lsh_threshold, num_perm=settings.num_perm,
-                                  storage_config=config)
+                                  storage_config=_view_config(config, b"_lexical"))
         self.anchor = MinHashLSH(threshold=settings.anchor_lsh_threshold, num_perm=settings.anchor_num_perm,
-                                 storage_config=config)
+                                 storage_config=_view_config(config, b"_anchor"))
 
     def insert(self, document_id: int, lexical: Signature, anchor_minhash: Signature | None) -> None:
         self.lexical.insert(document_id, _lean(lexical), check_duplication=False)
@@ -54,7 +55,8 @@ class LshCandidates:
 
     def remove(self, document_id: int) -> None:
         self.lexical.remove(document_id)
-        if document_id in self.anchor.keys:
+        # `in self.anchor`, not `in self.anchor.keys`: in Redis the stored keys are pickled.
+        if document_id in self.anchor:
             self.anchor.remove(document_id)
 
     def query(self, lexical: Signature, anchor_minhash: Signature | None) -> set[int]:
@@ -62,6 +64,15 @@ class LshCandidates:
         if anchor_minhash is not None:
             found.update(self.anchor.query(_lean(anchor_minhash)))
         return found
+
+
+def _view_config(config: dict[str, Any], view: bytes) -> dict[str, Any]:
+    """One view's storage config. datasketch names a store's keys from `basename` (random when
+    absent; workers sharing one Redis index must give it): each view needs its own, or both
+    views' band tables would be the same Redis keys."""
+    if "basename" not in config:
+        return config
+    return {**config, "basename": config["basename"] + view}
 
 
 def _lean(signature: Signature) -> Any:

@@ -82,17 +82,33 @@ class Prepared:
     error: IngestError | None = None
 
 
-def prepare(raw: RawDocument, settings: MatchSettings) -> Prepared:
+def prepare(raw: RawDocument, settings: MatchSettings, *, with_fingerprint: bool = True) -> Prepared:
     """Extract, identify the language and fingerprint `raw`: the pipeline's work that needs no
-    database. Failures come back as values (they cross process boundaries)."""
+    database. Failures come back as values (they cross process boundaries). Without the
+    fingerprint, `ingest_batch` makes it only for a document that is not already stored."""
     try:
         doc = build_document(raw)
-        return Prepared(doc, fingerprint(doc.title, doc.text, doc.lang, settings))
+        return Prepared(doc, fingerprint(doc.title, doc.text, doc.lang, settings) if with_fingerprint else None)
     except IngestError as exc:
         return Prepared(None, None, exc)
     except Exception as exc:  # a bug, not bad input
         log.debug("internal error on %s", raw.origin, exc_info=True)
         return Prepared(None, None, IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}"))
+
+
+def _runs_of_distinct_keys(batch: Sequence[Prepared]) -> list[Sequence[Prepared]]:
+    """`batch` cut wherever a document's key repeats an earlier one's in the same run."""
+    runs: list[Sequence[Prepared]] = []
+    start, keys = 0, set[str]()
+    for i, prepared in enumerate(batch):
+        key = prepared.document.key if prepared.document is not None else None
+        if key is not None and key in keys:
+            runs.append(batch[start:i])
+            start, keys = i, set[str]()
+        if key is not None:
+            keys.add(key)
+    runs.append(batch[start:])
+    return [run for run in runs if run]
 
 
 def _fingerprint_of(stored: StoredSignature) -> Fingerprint:
@@ -119,6 +135,7 @@ class Pipeline:
         self.clock = clock
         self._check_fingerprint_settings()
         self.index = self._load_index()
+        self._index_stale = False
         self._since_eviction = 0
 
     def _load_index(self) -> StoryIndex:
@@ -169,6 +186,7 @@ class Pipeline:
             raise IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}") from exc
 
     def _ingest_document(self, doc: Document, made: Fingerprint | None = None) -> Outcome:
+        self._reload_if_stale()
         ready = self._ready(doc, made)
         if isinstance(ready, Outcome):
             return ready
@@ -191,7 +209,17 @@ class Pipeline:
         """`ingest_prepared` for each of `batch`, in order, written in one transaction: the same
         outcomes, for one commit instead of one per document (a commit, and the search index's
         flush of its new segment, cost more than a short document's whole write). All or nothing:
-        after a crash a rerun redoes the batch and skips what was stored before it."""
+        after a crash a rerun redoes the batch and skips what was stored before it. A `Prepared`
+        without a fingerprint is fingerprinted here, outside the lock, unless it is unchanged."""
+        results: list[Outcome | IngestError] = []
+        for run in _runs_of_distinct_keys(batch):
+            results.extend(self._ingest_run(run))
+        return results
+
+    def _ingest_run(self, batch: Sequence[Prepared]) -> list[Outcome | IngestError]:
+        """`ingest_batch` for documents whose keys are all different: each one's "unchanged" check
+        before the transaction cannot depend on another's write in it."""
+        self._reload_if_stale()
         results: list[Outcome | IngestError | tuple[Document, Fingerprint]] = []
         for prepared in batch:
             if prepared.error is not None:
@@ -200,8 +228,13 @@ class Pipeline:
             assert prepared.document is not None
             try:
                 results.append(self._ready(prepared.document, prepared.fingerprint))
-            except IngestError as exc:
+            except (IngestError, StorageError) as exc:
+                if isinstance(exc, StorageError):
+                    raise
                 results.append(exc)
+            except Exception as exc:  # a bug, not bad input: that document's failure alone, as in `ingest`
+                log.debug("internal error on %s", prepared.document.key, exc_info=True)
+                results.append(IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}"))
         ready = [item for item in results if isinstance(item, tuple)]
         if not ready:
             return [item for item in results if not isinstance(item, tuple)]
@@ -212,23 +245,26 @@ class Pipeline:
                 for doc, fp in ready:
                     written.append(self._decide_and_write(doc, fp))
                     # The next decision in this batch must see this document: the index follows
-                    # it before the commit, and is reloaded below if the batch rolls back.
+                    # it before the commit, and is reloaded if the batch rolls back.
                     self._follow(written[-1])
                 self._seen_seq = self.store.documents.head_seq()
-        except Exception as exc:
+        except BaseException as exc:
             if written:
-                self.index = self._load_index()  # it followed writes that rolled back
-            if isinstance(exc, StorageError) and not isinstance(exc, AlreadyStored):
+                self._index_stale = True  # it followed writes that rolled back
+            if not isinstance(exc, Exception) or (isinstance(exc, StorageError) and not isinstance(exc, AlreadyStored)):
                 raise
             # Another writer stored one of these keys meanwhile, or one document met a bug: one
             # transaction each instead, where each outcome or failure is that document's alone.
             return [self._one_by_one(prepared) for prepared in batch]
-        except BaseException:
-            if written:
-                self.index = self._load_index()
-            raise
         outcomes = iter(w.outcome for w in written)
         return [next(outcomes) if isinstance(item, tuple) else item for item in results]
+
+    def _reload_if_stale(self) -> None:
+        """After a batch rolled back, the index is loaded again from what the database holds
+        (here, not in the error handler: a reload that fails there would hide the first error)."""
+        if self._index_stale:
+            self.index = self._load_index()
+            self._index_stale = False
 
     def _one_by_one(self, prepared: Prepared) -> Outcome | IngestError:
         try:

@@ -102,7 +102,8 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
             fail(raw.origin, raw.error)
             on_progress(size)
             continue
-        batch.append((origin, size, raw, prepared or prepare(raw, pipeline.settings)))
+        # Without workers the fingerprint waits for the batch, which skips it for unchanged documents.
+        batch.append((origin, size, raw, prepared or prepare(raw, pipeline.settings, with_fingerprint=False)))
         if len(batch) >= batch_size:
             write_batch()
     write_batch()

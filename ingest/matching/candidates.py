@@ -89,7 +89,11 @@ _FOLD_SEED = 20261201
 
 
 class BandTable:
-    """One LSH table: every indexed signature's band keys, and which documents hold each."""
+    """One LSH table: every indexed signature's band keys, and which documents hold each.
+
+    The arrays name an insertion by its serial, not its document: a document removed and
+    inserted again (a changed text) gets a new serial, so its old keys, which stay in the
+    arrays until the next merge, can never answer for it."""
 
     def __init__(self, threshold: float, num_perm: int) -> None:
         self.bands, self.rows = lsh_bands(threshold, num_perm)  # as datasketch's MinHashLSH chooses them
@@ -99,13 +103,14 @@ class BandTable:
         self._multipliers = rng.integers(1, 2**63, self.rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self._salts = rng.integers(0, 2**63, self.bands, dtype=np.uint64)
         self._keys = np.empty(0, dtype=np.uint64)      # sorted
-        self._ids = np.empty(0, dtype=np.int64)        # the document of each key
+        self._serials = np.empty(0, dtype=np.int64)    # the insertion of each key
         # Keys since the last merge: for look-up, and in arrival order for the merge.
         self._recent: dict[int, list[int]] = {}
         self._pending_keys: list[int] = []
-        self._pending_ids: list[int] = []
-        self._removed: set[int] = set()
-        self._held: set[int] = set()
+        self._pending_serials: list[int] = []
+        self._document_of: dict[int, int] = {}        # serial → document, for live insertions only
+        self._serial_of: dict[int, int] = {}          # document → its live serial
+        self._next_serial = 0
 
     def keys_of(self, minhash: Signature) -> np.ndarray:
         rows = minhash.hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
@@ -113,58 +118,60 @@ class BandTable:
         return keys
 
     def __contains__(self, document_id: int) -> bool:
-        return document_id in self._held
+        return document_id in self._serial_of
 
     def __len__(self) -> int:
-        return len(self._held)
+        return len(self._serial_of)
 
     def insert(self, document_id: int, minhash: Signature) -> None:
-        if document_id in self._removed:
-            self._merge()  # its old keys must go before it comes back with new ones
+        self.remove(document_id)  # a document holds one set of keys
+        serial = self._next_serial
+        self._next_serial += 1
+        self._document_of[serial] = document_id
+        self._serial_of[document_id] = serial
         keys = self.keys_of(minhash).tolist()
         for key in keys:
-            self._recent.setdefault(key, []).append(document_id)
+            self._recent.setdefault(key, []).append(serial)
         self._pending_keys.extend(keys)
-        self._pending_ids.extend([document_id] * self.bands)
-        self._held.add(document_id)
+        self._pending_serials.extend([serial] * self.bands)
         if len(self._pending_keys) >= MERGE_AFTER_KEYS:
             self._merge()
 
     def remove(self, document_id: int) -> None:
         """Forget a document: its keys stay until the next merge, but queries no longer return it."""
-        if document_id in self._held:
-            self._held.discard(document_id)
-            self._removed.add(document_id)
+        serial = self._serial_of.pop(document_id, None)
+        if serial is not None:
+            del self._document_of[serial]
 
     def query(self, minhash: Signature) -> set[int]:
         keys = self.keys_of(minhash)
-        found: set[int] = set()
+        serials: set[int] = set()
         if len(self._keys):
             low = np.searchsorted(self._keys, keys, side="left")
             high = np.searchsorted(self._keys, keys, side="right")
             for start, end in zip(low[high > low].tolist(), high[high > low].tolist(), strict=True):
-                found.update(self._ids[start:end].tolist())
+                serials.update(self._serials[start:end].tolist())
         for key in keys.tolist():
-            found.update(self._recent.get(key, ()))
-        return found - self._removed if self._removed else found
+            serials.update(self._recent.get(key, ()))
+        document_of = self._document_of
+        return {document_of[serial] for serial in serials if serial in document_of}
 
     def _merge(self) -> None:
-        """Join the recent keys to the sorted arrays, dropping removed documents' keys."""
-        keys, ids = self._keys, self._ids
+        """Join the recent keys to the sorted arrays, dropping the keys of removed insertions."""
+        keys, serials = self._keys, self._serials
         new_keys = np.array(self._pending_keys, dtype=np.uint64)
-        new_ids = np.array(self._pending_ids, dtype=np.int64)
-        if self._removed:
-            gone = np.fromiter(self._removed, dtype=np.int64, count=len(self._removed))
-            kept, new_kept = ~np.isin(ids, gone), ~np.isin(new_ids, gone)
-            keys, ids, new_keys, new_ids = keys[kept], ids[kept], new_keys[new_kept], new_ids[new_kept]
-            self._removed.clear()
+        new_serials = np.array(self._pending_serials, dtype=np.int64)
+        if len(serials) + len(new_serials) > len(self._document_of) * self.bands:  # some were removed
+            live = np.fromiter(self._document_of, dtype=np.int64, count=len(self._document_of))
+            kept, new_kept = np.isin(serials, live), np.isin(new_serials, live)
+            keys, serials, new_keys, new_serials = keys[kept], serials[kept], new_keys[new_kept], new_serials[new_kept]
         if len(new_keys):
             order = np.argsort(new_keys, kind="stable")
-            new_keys, new_ids = new_keys[order], new_ids[order]
+            new_keys, new_serials = new_keys[order], new_serials[order]
             at = np.searchsorted(keys, new_keys, side="right")
-            keys, ids = np.insert(keys, at, new_keys), np.insert(ids, at, new_ids)
-        self._keys, self._ids = keys, ids
-        self._recent, self._pending_keys, self._pending_ids = {}, [], []
+            keys, serials = np.insert(keys, at, new_keys), np.insert(serials, at, new_serials)
+        self._keys, self._serials = keys, serials
+        self._recent, self._pending_keys, self._pending_serials = {}, [], []
 
 
 class BandCandidates:

@@ -1,0 +1,115 @@
+"""Replay's batches (`Pipeline.ingest_batch`): the outcomes and stories of one document at a time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest import pipeline as pipeline_module
+from ingest.errors import IngestError
+from ingest.matching import MatchSettings
+from ingest.pipeline import Outcome, Pipeline, prepare
+from ingest.readers import RawDocument
+from storage import StorageError, open_database
+from storage.errors import StorageFull
+from tests.conftest import SHARED
+
+CORPUS = SHARED / "bench" / "dedup" / "wmt22-news.jsonl"
+SETTINGS = MatchSettings()
+
+
+def _raws(count: int) -> list[RawDocument]:
+    if not CORPUS.is_file():
+        pytest.skip("needs ../shared/bench/dedup/wmt22-news.jsonl")
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()[:count]]
+    return [RawDocument(key=r["id"], origin=r["id"], kind="text", body=r["text"], lang=r.get("lang"),
+                        title=r.get("title")) for r in records]
+
+
+def _partition(db: Path) -> list[list[str]]:
+    with open_database(str(db)) as store:
+        rows = store.documents.conn.all("SELECT story_id, key FROM documents")
+    stories: dict[str, list[str]] = {}
+    for story_id, key in rows:
+        stories.setdefault(story_id, []).append(key)
+    return sorted(sorted(keys) for keys in stories.values())
+
+
+def _labels(results: list[Outcome | IngestError]) -> list[str]:
+    return [r.label if isinstance(r, Outcome) else f"error {r.kind.value}" for r in results]
+
+
+def test_batches_give_the_outcomes_and_stories_of_one_at_a_time(tmp_path: Path) -> None:
+    raws = _raws(240)
+    with open_database(str(tmp_path / "one.db")) as store:
+        one = Pipeline(store, SETTINGS)
+        single = [one.ingest_prepared(prepare(raw, SETTINGS)) for raw in raws]
+    with open_database(str(tmp_path / "batch.db")) as store:
+        batched = Pipeline(store, SETTINGS)
+        outcomes: list[Outcome | IngestError] = []
+        for start in range(0, len(raws), 16):
+            chunk = [prepare(raw, SETTINGS, with_fingerprint=start % 32 == 0) for raw in raws[start:start + 16]]
+            outcomes.extend(batched.ingest_batch(chunk))
+        again = batched.ingest_batch([prepare(raw, SETTINGS, with_fingerprint=False) for raw in raws[:16]])
+    assert _labels(outcomes) == _labels(list(single))
+    assert [o.story_id for o in outcomes if isinstance(o, Outcome)] == [o.story_id for o in single]
+    assert _partition(tmp_path / "one.db") == _partition(tmp_path / "batch.db")
+    assert set(_labels(again)) == {"unchanged"}
+
+
+def test_a_key_twice_in_one_batch_is_two_changes(tmp_path: Path) -> None:
+    first = RawDocument(key="k", origin="k", kind="text", body="The first text of the story, about Portland.")
+    second = RawDocument(key="k", origin="k", kind="text", body="A second text, about Lisbon and Porto instead.")
+    with open_database(str(tmp_path / "n.db")) as store:
+        pipeline = Pipeline(store, SETTINGS)
+        pipeline.ingest_prepared(prepare(first, SETTINGS))
+        results = pipeline.ingest_batch([prepare(second, SETTINGS), prepare(first, SETTINGS)])
+        assert _labels(results) == ["changed", "changed"]
+        stored = store.documents.find("k")
+        assert stored is not None and stored.revision == 3
+
+
+def test_a_bug_on_one_document_fails_that_document_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raws = _raws(12)
+    real = pipeline_module.fingerprint
+
+    def broken(title: str, text: str, lang: str, settings: MatchSettings) -> object:
+        if text == raws[5].body:
+            raise ValueError("a bug")
+        return real(title, text, lang, settings)
+
+    monkeypatch.setattr(pipeline_module, "fingerprint", broken)
+    with open_database(str(tmp_path / "n.db")) as store:
+        results = Pipeline(store, SETTINGS).ingest_batch([prepare(raw, SETTINGS, with_fingerprint=False)
+                                                          for raw in raws])
+        assert isinstance(results[5], IngestError) and "ValueError: a bug" in results[5].message
+        assert all(isinstance(r, Outcome) for i, r in enumerate(results) if i != 5)
+        assert store.documents.counts().documents == 11
+
+
+def test_a_batch_that_rolls_back_leaves_nothing_in_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raws = _raws(60)
+    with open_database(str(tmp_path / "clean.db")) as store:
+        clean = Pipeline(store, SETTINGS)
+        clean.ingest_batch([prepare(raw, SETTINGS) for raw in raws[:30]])
+        clean.ingest_batch([prepare(raw, SETTINGS) for raw in raws[30:]])
+    with open_database(str(tmp_path / "full.db")) as store:
+        pipeline = Pipeline(store, SETTINGS)
+        pipeline.ingest_batch([prepare(raw, SETTINGS) for raw in raws[:30]])
+        real_add, calls = store.documents.add, []
+
+        def full_on_the_tenth(*args: object, **kwargs: object) -> int:
+            calls.append(1)
+            if len(calls) == 10:
+                raise StorageFull("the disk is full")
+            return real_add(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store.documents, "add", full_on_the_tenth)
+        with pytest.raises(StorageError):
+            pipeline.ingest_batch([prepare(raw, SETTINGS) for raw in raws[30:]])
+        assert store.documents.counts().documents == 30  # the batch rolled back whole
+        monkeypatch.setattr(store.documents, "add", real_add)
+        pipeline.ingest_batch([prepare(raw, SETTINGS) for raw in raws[30:]])  # the rerun, same pipeline
+    assert _partition(tmp_path / "clean.db") == _partition(tmp_path / "full.db")

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ingest.errors import ErrorKind, IngestError
 
@@ -194,17 +195,44 @@ def _mend_surrogates(obj: object) -> int:
 
 def read_again(locator: tuple[str, int, str], origin: str, *, max_bytes: int) -> RawDocument | ReadFailure:
     """The document at `locator` (from an earlier read), read anew: replay's second pass."""
-    path, offset, key = Path(locator[0]), locator[1], locator[2]
-    try:
-        if offset < 0:
-            return next(iter(_read_file(path, key, max_bytes)))
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            return _parse_line(fh.readline(), origin, max_bytes, locator)
-    except IngestError as exc:
-        return ReadFailure(origin, exc)
-    except OSError as exc:
-        return ReadFailure(origin, IngestError(ErrorKind.INTERNAL, "read", f"cannot read the file again: {exc}"))
+    with Rereader(max_bytes) as reader:
+        return reader.read(locator, origin)
+
+
+class Rereader:
+    """`read_again` for many documents: a corpus file stays open from one of its records to the
+    next (opening it per record cost more than parsing a short one)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._path: Path | None = None
+        self._file: BinaryIO | None = None
+
+    def __enter__(self) -> Rereader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._path, self._file = None, None
+
+    def read(self, locator: tuple[str, int, str], origin: str) -> RawDocument | ReadFailure:
+        path, offset, key = Path(locator[0]), locator[1], locator[2]
+        try:
+            if offset < 0:
+                return next(iter(_read_file(path, key, self.max_bytes)))
+            if self._file is None or self._path != path:
+                self.close()
+                self._file, self._path = path.open("rb"), path
+            self._file.seek(offset)
+            return _parse_line(self._file.readline(), origin, self.max_bytes, locator)
+        except IngestError as exc:
+            return ReadFailure(origin, exc)
+        except OSError as exc:
+            return ReadFailure(origin, IngestError(ErrorKind.INTERNAL, "read", f"cannot read the file again: {exc}"))
 
 
 def _record(obj: object, origin: str) -> RawDocument:

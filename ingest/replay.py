@@ -23,7 +23,7 @@ from ingest import language
 from ingest.errors import ErrorKind, IngestError
 from ingest.matching.settings import MatchSettings
 from ingest.pipeline import UNCHANGED, Pipeline, Prepared, prepare
-from ingest.readers import RawDocument, ReadFailure, read_again, read_inputs
+from ingest.readers import RawDocument, ReadFailure, Rereader, read_inputs
 from storage import ChangeKind
 
 
@@ -80,8 +80,8 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
         located.sort(key=lambda entry: entry[0])
     elif order != "input":
         raise ValueError(f"replay_order must be 'sorted' or 'input', not {order!r}")
-    inputs = ((origin, size, read_again(locator, origin, max_bytes=max_bytes))
-              for _, locator, origin, size in located)
+    rereader = Rereader(max_bytes)
+    inputs = ((origin, size, rereader.read(locator, origin)) for _, locator, origin, size in located)
     batch: list[tuple[str, int, RawDocument, Prepared]] = []
 
     def write_batch() -> None:
@@ -96,17 +96,18 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
             on_progress(size)
         batch.clear()
 
-    for origin, size, raw, prepared in _prepared(inputs, pipeline.settings, workers):
-        if isinstance(raw, ReadFailure):
-            write_batch()  # failures are reported in input order too
-            fail(raw.origin, raw.error)
-            on_progress(size)
-            continue
-        # Without workers the fingerprint waits for the batch, which skips it for unchanged documents.
-        batch.append((origin, size, raw, prepared or prepare(raw, pipeline.settings, with_fingerprint=False)))
-        if len(batch) >= batch_size:
-            write_batch()
-    write_batch()
+    with rereader:  # closes the corpus file, whatever happens
+        for origin, size, raw, prepared in _prepared(inputs, pipeline.settings, workers):
+            if isinstance(raw, ReadFailure):
+                write_batch()  # failures are reported in input order too
+                fail(raw.origin, raw.error)
+                on_progress(size)
+                continue
+            # Without workers the fingerprint waits for the batch, which skips it for unchanged documents.
+            batch.append((origin, size, raw, prepared or prepare(raw, pipeline.settings, with_fingerprint=False)))
+            if len(batch) >= batch_size:
+                write_batch()
+        write_batch()
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -7,6 +7,7 @@ import threading
 from functools import lru_cache
 
 import langcodes
+import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 UNKNOWN = "und"  # BCP 47 "undetermined"
@@ -29,9 +30,21 @@ def _identifier() -> LanguageIdentifier:
         return _load()
 
 
+class _Identifier(LanguageIdentifier):  # type: ignore[misc]
+    """py3langid's identifier, scoring in float32: its model's table is float16, and numpy's
+    product of a float32 vector with a float16 matrix runs a slow casting loop, not BLAS. The
+    same products, a third less time per text (and the same language on every dev text)."""
+
+    def _sparse_score(self, visits: dict[int, int], table: np.ndarray) -> np.ndarray:
+        features = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
+        counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
+        scores: np.ndarray = np.log1p(counts) @ table[features].astype(np.float32) + self.nb_pc
+        return scores
+
+
 @lru_cache(maxsize=1)
 def _load() -> LanguageIdentifier:
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _Identifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def wait_until_loaded() -> None:

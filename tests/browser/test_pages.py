@@ -3,10 +3,12 @@ why versions were grouped, and run no script."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from selenium.webdriver.support.ui import WebDriverWait
 
 from feeds.server import HTML_POLICY
 from tests.browser.pages import FIVE_VERSIONS_TITLE
@@ -19,6 +21,13 @@ def open_at(browser: Any, url: str, width: int) -> None:
     browser.set_window_size(width, 900)
     browser.get(url)
     assert browser.execute_script("return window.innerWidth") == width
+
+
+def loaded(browser: Any, at: Callable[[str], bool]) -> None:
+    """Wait until the browser shows a page whose URL passes `at`, loaded: a form's submit()
+    returns before the browser has even left the page it was on."""
+    WebDriverWait(browser, 20).until(lambda b: at(b.current_url)
+                                     and b.execute_script("return document.readyState") == "complete")
 
 
 def fits(browser: Any) -> bool:
@@ -95,7 +104,7 @@ def test_search_finds_a_story_in_latin_and_in_japanese(browser: Any, site: tuple
     box = browser.find_element("css selector", "form.search input[name=q]")
     box.send_keys("northern railway")
     box.submit()
-    assert "/search?q=northern+railway" in browser.current_url
+    loaded(browser, lambda url: "/search?q=northern+railway" in url)
     assert f"/stories/{stories['five']}" in [a.get_attribute("href").removeprefix(base)
                                              for a in browser.find_elements("css selector", ".story h2 a")]
     open_at(browser, base + "/search?q=北部鉄道", 1280)  # Chinese and Japanese: the trigram index, no spaces
@@ -136,7 +145,7 @@ def test_filters_narrow_the_list_by_language_and_source(browser: Any, site: tupl
     select = browser.find_element("css selector", "form.filters select[name=source]")
     select.find_element("css selector", "option:nth-child(2)").click()
     select.submit()
-    assert "source=" in browser.current_url
+    loaded(browser, lambda url: "source=" in url)
     assert "from Wire Service World Desk" in browser.find_element("tag name", "main").text
 
 

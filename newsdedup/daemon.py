@@ -83,10 +83,19 @@ LEASE_RENEWALS = 3
 LEASE_RETRY_SECONDS = 1.0
 
 
+def lease_host() -> str:
+    """This host as the leases name it: its hostname, and on Linux its PID namespace too, so that
+    two containers given one hostname (host networking) never take each other's pids for theirs."""
+    try:
+        return f"{socket.gethostname()}/pidns-{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return socket.gethostname()
+
+
 def worker_id() -> str:
-    """This process's name in the sources' leases: "HOSTNAME:PID", so that a process restarted on
+    """This process's name in the sources' leases: "HOST:PID", so that a process restarted on
     the same host can tell that its predecessor (another pid) is gone."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{lease_host()}:{os.getpid()}"
 
 
 def is_dead_here(worker: str) -> bool:
@@ -94,7 +103,7 @@ def is_dead_here(worker: str) -> bool:
     another host cannot be checked: its leases run out instead. A pid taken by another process
     since looks alive, which only means waiting for the lease to run out."""
     host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) <= 0 or int(pid) == os.getpid():
+    if host != lease_host() or not pid.isdigit() or int(pid) <= 0 or int(pid) == os.getpid():
         return False
     try:
         os.kill(int(pid), 0)  # signal 0: no signal, only "does it exist?"

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from newsdedup.daemon import lease_host
 from storage import Store
 from tests.site import content
 from tests.site.server import NewsSite
@@ -205,7 +206,7 @@ def test_sigterm_finishes_the_document_in_hand_and_exits_zero(site: NewsSite, tm
 
 def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over_at_once(site: NewsSite, tmp_path: Path) -> None:
     """After a SIGKILL the sources the dead daemon held are still leased to it (HOSTNAME:PID) for
-    minutes; a daemon of the same host sees that pid is gone and takes them at once. A lease of
+    minutes; a daemon of the same host (and PID namespace) sees that pid is gone and takes them at once. A lease of
     another host cannot be checked: it is waited for, to its end."""
     db, log = tmp_path / "news.db", tmp_path / "daemon.log"
     store = Store(str(db))
@@ -213,7 +214,7 @@ def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over_at_once(site:
     elsewhere = store.sources.add(site.url + "/atom.xml", interval_seconds=30).id
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    assert store.sources.lease(dead_here, f"{socket.gethostname()}:{gone.pid}", time.time(), 3600)
+    assert store.sources.lease(dead_here, f"{lease_host()}:{gone.pid}", time.time(), 3600)
     foreign_ends = time.monotonic() + 3  # a few seconds, so that the test sees it end (the site's clock)
     assert store.sources.lease(elsewhere, "other-host.example:1234", time.time(), 3)
     store.close()
@@ -225,7 +226,7 @@ def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over_at_once(site:
     finally:
         daemon.stop()
     # Within the wait above (seconds), not at the end of the dead process's hour-long lease.
-    assert f"taking over from {socket.gethostname()}:{gone.pid}" in log.read_text()
+    assert f"taking over from {lease_host()}:{gone.pid}" in log.read_text()
     # The other host's source was not polled while its lease held.
     assert min(hit.at for hit in site.state.requests_to("/atom.xml")) >= foreign_ends
     assert_stored_once(db)

@@ -9,13 +9,13 @@ of every request show how far apart the two workers together started them.
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from newsdedup.daemon import lease_host
 from storage import open_database
 from tests.daemon.test_daemon import ARTICLES, DaemonProcess
 from tests.site import content
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(postgres_url:
         wait_all(someone_mid_run, list(workers.values()))
         holder = rows(postgres_url, "SELECT leased_by FROM sources WHERE leased_by IS NOT NULL LIMIT 1")[0][0]
         host, pid = holder.rsplit(":", 1)
-        assert host == socket.gethostname()
+        assert host == lease_host()
         victim = next(n for n, w in workers.items() if w.process.pid == int(pid))
         workers[victim].kill()  # SIGKILL: its leases stay in the table, held by a pid that is gone
         assert rows(postgres_url, f"SELECT count(*) FROM sources WHERE leased_by = '{holder}'")[0][0] >= 1

@@ -19,7 +19,7 @@ import numpy as np
 
 from ingest.matching.candidates import BandCandidates, CandidateIndex
 from ingest.matching.fingerprint import Fingerprint, minhash_from_bytes
-from ingest.matching.links import Candidate, Link, LinkRules
+from ingest.matching.links import Candidate, Link, LinkRules, numbers_of
 from ingest.matching.minhash import Signature
 from ingest.matching.settings import MatchSettings
 from storage.model import ChangeKind, StoredSignature
@@ -141,21 +141,26 @@ class StoryIndex:
             if indexed is None:
                 continue
             other = indexed.candidate
-            if other.story_id not in recent:
-                recent[other.story_id] = set(self.story_members[other.story_id][-sample:])
-            if document_id in recent[other.story_id]:
-                verified.append(other)
+            members = self.story_members[other.story_id]
+            if len(members) > sample:  # only a story's recent members vote
+                if other.story_id not in recent:
+                    recent[other.story_id] = set(members[-sample:])
+                if document_id not in recent[other.story_id]:
+                    continue
+            verified.append(other)
         # Every candidate's lexical Jaccard in one numpy comparison: the share of equal signature
         # values, exactly as `Signature.jaccard` computes it, one candidate at a time.
         jaccards: list[float] = []
         if verified:
             equal = np.stack([other.lexical.hashvalues for other in verified]) == fp.lexical.hashvalues
             jaccards = (equal.sum(axis=1) / len(fp.lexical.hashvalues)).tolist()
+        floor, numbers = self.rules.same_language_floor, numbers_of(anchors)
         with self.rules.one_decision():
             for other, jaccard in zip(verified, jaccards, strict=True):
-                if not self.rules.worth_verifying(other.lang == lang, jaccard):
-                    continue
-                link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other, lexical_jaccard=jaccard)
+                if jaccard < floor and other.lang == lang:
+                    continue  # no rule can link them (LinkRules.worth_verifying)
+                link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other, lexical_jaccard=jaccard,
+                                       numbers=numbers)
                 if link.strength > 0:
                     links.append(link)
                     sums[link.story_id] = sums.get(link.story_id, 0.0) + link.strength

@@ -34,7 +34,7 @@ import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ingest.matching.fingerprint import CJK_LANGS
@@ -61,6 +61,10 @@ class Candidate:
     lexical: Signature
     anchors: frozenset[str]
     sequence: tuple[str, ...]         # the same anchors in order of first appearance
+    numbers: frozenset[str] = field(init=False)  # the anchors that are numbers, found once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "numbers", numbers_of(self.anchors))
 
 
 @dataclass(frozen=True)
@@ -94,13 +98,19 @@ def is_date_part(token: str) -> bool:
     return token.isdigit() and (int(token) <= 31 or 1900 <= int(token) <= 2100)
 
 
+def numbers_of(anchors: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for t in anchors if t[0].isdigit())
+
+
 def numbers_disagree(a: frozenset[str], b: frozenset[str]) -> bool:
     """True when both texts state numbers and share none: a score of 3-1 is not one of 2-0,
     4.5 percent in March is not 3.9 percent in April. Versions and translations of one story
     keep its numbers. (A stricter share of common numbers was measured and did not earn its
     place: MT outputs misread numbers, and other reports of an event share many.)"""
-    numbers_a = {t for t in a if t[0].isdigit()}
-    numbers_b = {t for t in b if t[0].isdigit()}
+    return _disjoint_numbers(numbers_of(a), numbers_of(b))
+
+
+def _disjoint_numbers(numbers_a: frozenset[str], numbers_b: frozenset[str]) -> bool:
     return bool(numbers_a) and bool(numbers_b) and numbers_a.isdisjoint(numbers_b)
 
 
@@ -137,6 +147,9 @@ class LinkRules:
         # Sums are math.fsum, exact whatever order a set yields its tokens in: with plain sums the
         # last bit depended on the process's string hashing, and a tie between two stories'
         # means could go either way from one run to the next.
+        # Below this lexical Jaccard no rule links two texts of one language (see worth_verifying).
+        self.same_language_floor = min(settings.anchorless_lexical_link, settings.lexical_link,
+                                       settings.near_duplicate)
         self._weights: dict[str, float] | None = None
         self._totals: dict[frozenset[str], float] = {}
 
@@ -178,9 +191,11 @@ class LinkRules:
         return evidence / math.sqrt(total_a * total_b), evidence
 
     def link(self, lang: str, lexical: Signature, anchors: frozenset[str], sequence: tuple[str, ...],
-             other: Candidate, *, lexical_jaccard: float | None = None) -> Link:
+             other: Candidate, *, lexical_jaccard: float | None = None,
+             numbers: frozenset[str] | None = None) -> Link:
         """Verify `other` against a new document (`sequence`: its `anchors` in order of appearance;
-        `lexical_jaccard`: the two signatures' Jaccard, when the caller computed it already).
+        `lexical_jaccard`: the two signatures' Jaccard, and `numbers`: `numbers_of(anchors)`, when
+        the caller computed them already).
 
         The cheap tests come first (the texts' Jaccard, the shared anchors as sets), so that the
         IDF weights are summed only for candidates that could still link."""
@@ -201,7 +216,7 @@ class LinkRules:
         shared = anchors & other.anchors
         if not same_language and all(is_date_part(t) for t in shared):
             return no_link  # no shared anchors, or a date alone: no story
-        if numbers_disagree(anchors, other.anchors):
+        if _disjoint_numbers(numbers_of(anchors) if numbers is None else numbers, other.numbers):
             return no_link
         if same_language:
             if anchorless:
@@ -233,8 +248,7 @@ class LinkRules:
         """False when no rule can link: same-language texts below both same-language rules'
         Jaccard (and the near-duplicate one), whatever their anchors say. The cheap test most
         candidates end with, so the story index asks it before `link`."""
-        s = self.settings
-        return not same_language or lexical_jaccard >= min(s.anchorless_lexical_link, s.lexical_link, s.near_duplicate)
+        return not same_language or lexical_jaccard >= self.same_language_floor
 
     def same_order(self, a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> bool:
         return order_agreement(a, b, shared) >= self.settings.order_agreement

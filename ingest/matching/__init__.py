@@ -1,8 +1,9 @@
 """Matching: which story does a new document belong to?
 
 - `fingerprint.py` — two MinHash views of a document (character n-grams; language-neutral anchors);
+- `minhash.py` — MinHash signatures and LSH band choice in numpy, with datasketch's numbers;
 - `months.py` — month names and numeric dates as anchors, in many languages;
-- `candidates.py` — the candidate index (LSH) behind a small interface;
+- `candidates.py` — the candidate index (LSH in sorted arrays; datasketch's with Redis) behind a small interface;
 - `links.py` — the rules that verify a candidate into a link;
 - `index.py` — the live window of documents and the story decision;
 - `settings.py` — every threshold, named, with its default.
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # the same names, typed, for mypy and editors
     from ingest.matching.settings import MatchSettings
 
 # Names are imported on first use: `newsdedup --help` or the settings should not pay for
-# heavy dependencies (httpx, datasketch and scipy) of code they never run. (The function
+# heavy dependencies (numpy, wordfreq, the language model) of code they never run. (The function
 # `fingerprint` is imported from its module: the package attribute of that name is the module.)
 _WHERE = {
     "Decision": "ingest.matching.index",

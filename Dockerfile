@@ -2,7 +2,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    NEWSDEDUP_DB=/data/newsdedup.db NEWSDEDUP_HOST=0.0.0.0 NEWSDEDUP_PORT=8080
+    NEWSDEDUP_DB=/data/newsdedup.db NEWSDEDUP_HOST=0.0.0.0 NEWSDEDUP_PORT=8080 \
+    XDG_CACHE_HOME=/var/cache
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -11,7 +12,11 @@ COPY storage ./storage
 COPY feeds ./feeds
 COPY newsdedup ./newsdedup
 COPY seeds ./seeds
-RUN pip install . && useradd --system --uid 10001 --home-dir /data newsdedup \
+# The language model's and word lists' derived tables, built into the image (ingest/cache.py):
+# every process maps them instead of deriving them at start.
+RUN pip install . \
+    && python -c "from ingest import language_model; from ingest.matching import wordlists; language_model.load(); wordlists.prepare()" \
+    && useradd --system --uid 10001 --home-dir /data newsdedup \
     && mkdir -p /data && chown newsdedup /data
 
 USER newsdedup

@@ -23,11 +23,12 @@ from functools import lru_cache
 
 import numpy as np
 from anyascii import anyascii
-from wordfreq import available_languages, zipf_frequency
+from wordfreq import available_languages
 
 from ingest.matching.minhash import Signature, minhash
 from ingest.matching.months import month_token, numeric_month
 from ingest.matching.settings import MatchSettings
+from ingest.matching.wordlists import zipf
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -51,9 +52,6 @@ _SENTENCE_END = frozenset(".!?:\n")
 # Words this frequent are function words ("On", "Die", "La" opening a sentence), whatever
 # other languages say: their spellings recur across languages by accident.
 _FUNCTION_WORD_ZIPF = 6.0
-# wordfreq's "small" lists hold every word at or above Zipf ~3 — all the rules ask about —
-# in a seventh of the memory of its "best" lists (80 MB against 560 MB for these languages).
-_WORDLIST = "small"
 logging.getLogger("wordfreq").setLevel(logging.ERROR)  # "using 'sh' for 'hr'" is expected, not news
 _THOUSANDS = re.compile(r"^\d{1,3}(?:[.,' \u00a0\u202f\u2009]\d{3})+$")
 _SEPARATORS = re.compile(r"[.,' \u00a0\u202f\u2009]")
@@ -112,7 +110,7 @@ def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
     """True for a frequent word of `lang` that other languages do not share (not a name)."""
     if lang not in _wordfreq_languages() or lang in CJK_LANGS:
         return False  # (wordfreq needs extra tokenisers for CJK, and their words are not cased anyway)
-    own = zipf_frequency(word, lang, wordlist=_WORDLIST)
+    own = zipf(word, lang)
     if own < rare_zipf:
         return False
     if own >= _FUNCTION_WORD_ZIPF:
@@ -122,7 +120,7 @@ def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
     spellings = {word, anyascii(word).lower()}
     sisters = _SISTERS.get(lang, frozenset()) | {lang}
     # Common here when no other language uses it within `gap` as often (the first that does ends the search).
-    return not any(zipf_frequency(w, other, wordlist=_WORDLIST) >= own - gap
+    return not any(zipf(w, other) >= own - gap
                    for other in _REFERENCE_LANGS if other not in sisters for w in spellings)
 
 

@@ -1,0 +1,219 @@
+"""py3langid's naive Bayes model, its features found with numpy instead of a byte-by-byte walk.
+
+py3langid finds a text's features with an Aho-Corasick automaton: after each byte, its state
+is the longest suffix of the text so far that begins some feature, and that state is counted
+if it is a feature itself. Its transition table is 40 MB, and the walk is a Python loop per
+byte (a third of a millisecond per text). A state is its string, at most 6 bytes, so the same
+states come from the text's byte n-grams: at every position, the longest n-gram ending there
+that is a state, found for all positions at once with one sorted-array lookup per length. The
+counts are the same, and so are the scores, computed as py3langid computes them
+(tests/matching/test_language_model.py compares both on every dev text and on random bytes).
+
+The tables derived from the model (~31 MB, nearly all of it the model's own probability
+table) are mapped from the cache (`ingest.cache`), so a command has them in milliseconds
+instead of decompressing the model (0.5 s), and processes share one copy. Where the cache
+cannot be written, they are derived in memory each time (~1.5 s).
+
+py3langid (BSD licence) is Marco Lui's langid.py, maintained by Adrien Barbaresi.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import math
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+from ingest import cache
+
+# Bump when the cached file's layout changes: an old cache is then ignored, not misread.
+_CACHE_FORMAT = 1
+_MODEL_PATH = MODEL_DIR / MODEL_FILE
+
+
+_EMPTY = 0xFFFFFFFFFFFFFFFF  # no state's key: its top byte would be a length of 255
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+_HASHES = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)  # odd 64-bit multipliers, one per table slot
+_LENGTH_SHIFT = 48  # a key: the state's bytes as a big-endian integer, its length above them
+_MAX_STATE = 6      # bytes: py3langid's longest feature
+
+
+class CompactIdentifier:
+    """py3langid's `LanguageIdentifier(norm_probs=True).classify`, same answers, no DFA table.
+
+    The states are looked up in a cuckoo hash table, every key in one of two slots, so each
+    n-gram of the text is found or ruled out with two array reads and no probing loop."""
+
+    def __init__(self, ptc: np.ndarray, pc: np.ndarray, classes: list[str],
+                 keys: np.ndarray, features: np.ndarray, exact_widening: bool | None = None) -> None:
+        self.nb_ptc = ptc                   # feature × language log-probabilities (float16)
+        self.nb_pc = pc                     # language priors (float32)
+        self.nb_classes = classes
+        self._keys = keys                   # the cuckoo table: a state's key, or _EMPTY
+        self._features = features           # the feature that state counts, -1 none, -2 empty slot
+        self._shift = np.uint64(64 - (len(keys).bit_length() - 1))
+        self._hashes = tuple(np.uint64(h) for h in _HASHES)
+        self._length_tags = [np.uint64(k << _LENGTH_SHIFT) for k in range(_MAX_STATE + 1)]
+        # The table is float16, and numpy's cast to float32 is a slow scalar loop. Where every
+        # value is a negative normal number (a log-probability, as in py3langid's model), its
+        # float32 bits are its own, shifted: `_rows` builds them directly.
+        self._exact_widening = _all_negative_normal(ptc) if exact_widening is None else exact_widening
+        first: dict[str, int] = {}
+        self._alias_pairs: list[tuple[int, int]] = []  # (first, duplicate) columns of one label
+        for i, label in enumerate(classes):
+            if label in first:
+                self._alias_pairs.append((first[label], i))
+            else:
+                first[label] = i
+
+    @property
+    def labels(self) -> list[str]:
+        return list(dict.fromkeys(self.nb_classes))
+
+    def _rows(self, features: np.ndarray) -> np.ndarray:
+        """The table's rows for `features`, as float32: the same values as `.astype`."""
+        if not self._exact_widening:
+            widened: np.ndarray = self.nb_ptc[features].astype(np.float32)
+            return widened
+        half = self.nb_ptc.view(np.uint16)[features].astype(np.uint32)
+        # sign and exponent rebias (127 - 15) << 23 = 0x38000000, the mantissa moved up 13 bits
+        bits: np.ndarray = (((half & 0x7FFF) << 13) + 0x38000000) | 0x80000000
+        return bits.view(np.float32)
+
+    def _feature_counts(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """The features py3langid's walk counts in `data`, in order of first appearance, and
+        how often each."""
+        n = len(data)
+        grams = np.frombuffer(data, dtype=np.uint8).astype(np.uint64)
+        # queries[k - 1, i]: the key of the k bytes ending at position i (_EMPTY before k - 1)
+        queries = np.full((_MAX_STATE, n), _EMPTY, dtype=np.uint64)
+        ending = grams
+        queries[0] = grams | self._length_tags[1]
+        for k in range(2, min(_MAX_STATE, n) + 1):
+            ending = (ending[:-1] << np.uint64(8)) | grams[k - 1:]
+            queries[k - 1, k - 1:] = ending | self._length_tags[k]
+        first_slot = ((queries * self._hashes[0]) >> self._shift).astype(np.intp)
+        other_slot = ((queries * self._hashes[1]) >> self._shift).astype(np.intp)
+        found = np.where(self._keys[first_slot] == queries, self._features[first_slot],
+                         np.where(self._keys[other_slot] == queries, self._features[other_slot], -2))
+        # The walk's state is the longest of them that is a state; it counts that state's feature.
+        is_state = found != -2
+        longest = _MAX_STATE - 1 - np.argmax(is_state[::-1], axis=0)
+        counted = found[longest, np.arange(n)]
+        counted = counted[counted >= 0]
+        if not len(counted):
+            return counted, counted
+        features, first, counts = np.unique(counted, return_index=True, return_counts=True)
+        order = np.argsort(first, kind="stable")
+        return features[order], counts[order]
+
+    def classify(self, text: str) -> tuple[str, float]:
+        """The most likely language of `text` and its probability."""
+        if text.isupper():
+            text = text.lower()
+        data = unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+        features, counts = self._feature_counts(data)
+        if len(features):
+            scores: np.ndarray = np.log1p(counts.astype(np.float32)) @ self._rows(features) + self.nb_pc
+        else:  # no features: a uniform distribution, as py3langid gives
+            scores = np.full(len(self.nb_classes), 0.0, dtype=np.float32)
+        # py3langid's calibration: a temperature of sqrt(bytes), then a softmax.
+        scores *= 1.0 / math.sqrt(len(data) or 1)
+        np.exp(scores - scores.max(), out=scores)
+        scores /= scores.sum()
+        for i, j in self._alias_pairs:  # script aliases (srl → sr) fold into one label
+            scores[i] += scores[j]
+            scores[j] = 0.0
+        best = int(scores.argmax())
+        return self.nb_classes[best], float(scores[best])
+
+
+def _all_negative_normal(half: np.ndarray) -> bool:
+    bits = half.view(np.uint16)
+    exponent = bits & 0x7C00
+    return bool((bits & 0x8000).all() and exponent.all() and (exponent != 0x7C00).all())
+
+
+def _cuckoo(keys: list[int], values: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """A two-choice cuckoo table of `keys` at most half full: each key sits in the slot one of
+    the two hashes names, moving an occupant to its other slot when both are taken."""
+    bits = max(8, (2 * len(keys)).bit_length())
+    while True:
+        size, shift = 1 << bits, 64 - bits
+        table_keys, table_values = [_EMPTY] * size, [-2] * size
+        for key, value in zip(keys, values, strict=True):
+            slot = ((key * _HASHES[0]) & _MASK64) >> shift
+            for _ in range(1000):
+                if table_keys[slot] == _EMPTY:
+                    table_keys[slot], table_values[slot] = key, value
+                    break
+                table_keys[slot], key = key, table_keys[slot]
+                table_values[slot], value = value, table_values[slot]
+                first = ((key * _HASHES[0]) & _MASK64) >> shift
+                slot = ((key * _HASHES[1]) & _MASK64) >> shift if slot == first else first
+            else:
+                break  # a cycle: start again in a table twice the size
+        else:
+            return np.array(table_keys, dtype=np.uint64), np.array(table_values, dtype=np.int32)
+        bits += 1
+
+
+def _derive(model: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The automaton's states as strings, found by a breadth-first walk from the start: a
+    state first reached at depth d + 1 is its parent's string plus one byte (the automaton's
+    other moves only ever lead back to shallower states)."""
+    rows = model["nextmove"].reshape(-1, 256)
+    row_of = model["nextmove_row"]
+    count = len(row_of)
+    depth = np.full(count, -1, dtype=np.int64)
+    code = np.zeros(count, dtype=np.uint64)
+    depth[0] = 0
+    frontier = np.array([0], dtype=np.int64)
+    level = 0
+    while len(frontier):
+        targets = rows[row_of[frontier]].astype(np.int64).ravel()
+        sources = np.repeat(frontier, 256)
+        byte = np.tile(np.arange(256, dtype=np.uint64), len(frontier))
+        new = depth[targets] < 0
+        targets, sources, byte = targets[new], sources[new], byte[new]
+        frontier, first = np.unique(targets, return_index=True)
+        depth[frontier] = level + 1
+        code[frontier] = (code[sources[first]] << np.uint64(8)) | byte[first]
+        level += 1
+    if depth.max() > _MAX_STATE:
+        raise ValueError(f"py3langid's model has states of {depth.max()} bytes; at most {_MAX_STATE} are handled")
+    states = np.flatnonzero(depth > 0)
+    keys = code[states] | (depth[states].astype(np.uint64) << np.uint64(_LENGTH_SHIFT))
+    table_keys, table_features = _cuckoo(keys.tolist(), model["out_feat"][states].tolist())
+    return {"ptc": model["ptc"], "pc": model["pc"], "classes": model["classes"],
+            "keys": table_keys, "features": table_features,
+            "exact_widening": np.array(_all_negative_normal(model["ptc"]))}
+
+
+def _from_arrays(arrays: dict[str, np.ndarray]) -> CompactIdentifier:
+    ptc, pc, keys, features = (arrays[name] for name in ("ptc", "pc", "keys", "features"))
+    if (ptc.ndim != 2 or ptc.shape[1] != len(pc) or len(pc) != len(arrays["classes"]) or keys.shape != features.shape
+            or len(keys) & (len(keys) - 1) or keys.dtype != np.uint64):
+        raise ValueError("the language model's tables do not fit together")
+    return CompactIdentifier(np.asarray(arrays["ptc"]), np.asarray(arrays["pc"]),
+                             [str(c) for c in arrays["classes"]],
+                             np.asarray(arrays["keys"]), np.asarray(arrays["features"]),
+                             bool(arrays["exact_widening"]))
+
+
+_ARRAYS = ("ptc", "pc", "classes", "keys", "features", "exact_widening")
+
+
+def load(model_path: Path = _MODEL_PATH, cache_dir: Path | None = None) -> CompactIdentifier:
+    """The identifier for py3langid's model file: from the cache, or derived (and cached)."""
+    table = (cache_dir or cache.directory()) / cache.name_for(model_path, f"langid-{_CACHE_FORMAT}")
+    arrays = cache.read(table, _ARRAYS)
+    if arrays is None:
+        with np.load(io.BytesIO(lzma.decompress(model_path.read_bytes())), allow_pickle=False) as data:
+            arrays = _derive({name: data[name] for name in data.files})
+        cache.write(table, arrays)
+    return _from_arrays(arrays)

@@ -1,0 +1,122 @@
+"""wordfreq's Zipf frequencies from its "small" lists, held as hashes instead of dictionaries.
+
+wordfreq answers from a dictionary of every word of a language's list: ~40,000 strings and
+floats per language, 5 MB each, ~60 MB for the languages a multilingual stream asks about,
+read from gzip and msgpack (~0.1 s per language) on the first question. Here each list is
+one sorted array of 64-bit numbers, the top 52 bits a hash of the word and the low 12 its
+frequency bucket (wordfreq's cBpack index: the word is 10^(-index/100) of all words), 8 bytes
+a word, mapped from the cache (`ingest.cache`). Everything else — tokenising, number
+smashing, combining the tokens of a phrase, rounding — is wordfreq's own arithmetic, so
+`zipf(word, lang)` equals `wordfreq.zipf_frequency(word, lang, wordlist="small")`
+(tests/matching/test_wordlists.py compares them on the lists' words and on other text).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from pathlib import Path
+
+import langcodes
+import numpy as np
+import wordfreq
+from wordfreq.language_info import get_language_info
+from wordfreq.numbers import digit_freq, smash_numbers
+from wordfreq.tokens import lossy_tokenize
+
+from ingest import cache
+
+# The "small" lists hold every word at or above Zipf ~3, all the anchor rules ask about, in a
+# seventh of the memory of the "best" ones (80 MB against 560 MB as dictionaries).
+_WORDLIST = "small"
+_FORMAT = 1             # bump when the table's layout changes
+_BUCKET_BITS = 12       # cBpack indexes of "small" lists end at 600, of "large" ones at 800
+_BUCKET_MASK = (1 << _BUCKET_BITS) - 1
+_HASH_MASK = ~_BUCKET_MASK & 0xFFFFFFFFFFFFFFFF
+_MINIMUM = wordfreq.zipf_to_freq(0.0)  # zipf_frequency's default floor, as a frequency
+
+
+def _hash(token: str) -> int:
+    digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & _HASH_MASK
+
+
+class _List:
+    def __init__(self, keys: np.ndarray) -> None:
+        self._keys = keys
+        self._hashes = keys & np.uint64(_HASH_MASK)  # a copy (~300 KB), so a lookup is one search
+
+    def frequency(self, token: str) -> float | None:
+        """wordfreq's frequency of `token` (a float equal to its dictionary's), or None."""
+        wanted = _hash(token)
+        at = int(np.searchsorted(self._hashes, np.uint64(wanted)))
+        if at == len(self._hashes) or int(self._hashes[at]) != wanted:
+            return None
+        return float(wordfreq.cB_to_freq(-(int(self._keys[at]) & _BUCKET_MASK)))
+
+
+def _derive(path: Path) -> np.ndarray:
+    buckets = wordfreq.read_cBpack(str(path))
+    if len(buckets) > _BUCKET_MASK + 1:
+        raise ValueError(f"{path.name}: more frequency buckets than {_BUCKET_BITS} bits hold")
+    table = np.array(sorted(_hash(word) | index for index, bucket in enumerate(buckets) for word in bucket),
+                     dtype=np.uint64)
+    hashes = table & np.uint64(_HASH_MASK)
+    if len(hashes) > 1 and not (hashes[1:] != hashes[:-1]).all():
+        raise ValueError(f"{path.name}: two words share a hash")  # ~1 list in 10^7: wordfreq answers for it
+    return table
+
+
+@functools.cache
+def _list(lang: str) -> _List | None:
+    """The list wordfreq would use for `lang` (its nearest match, as wordfreq chooses), or None
+    where this module leaves the answer to wordfreq itself."""
+    available = wordfreq.available_languages(_WORDLIST)
+    best, _distance = langcodes.closest_match(lang, list(available), max_distance=60)
+    if best == "und" or get_language_info(lang)["tokenizer"] == "jieba":
+        return None
+    path = Path(available[best])
+    table = cache.directory() / cache.name_for(path, f"wordfreq-{_FORMAT}")
+    arrays = cache.read(table, ("keys",))
+    if arrays is None:
+        try:
+            arrays = {"keys": _derive(path)}
+        except ValueError:
+            return None
+        cache.write(table, arrays)
+    return _List(arrays["keys"])
+
+
+def zipf(word: str, lang: str) -> float:
+    """`wordfreq.zipf_frequency(word, lang, wordlist="small")`, from the compact list."""
+    words = _list(lang)
+    if words is None:
+        return float(wordfreq.zipf_frequency(word, lang, wordlist=_WORDLIST))
+    return round(float(wordfreq.freq_to_zipf(_word_frequency(word, lang, words))), 2)
+
+
+def _word_frequency(word: str, lang: str, words: _List) -> float:
+    """wordfreq's `_word_frequency`, step for step, with the list's lookup in place of its dict."""
+    tokens: list[str] = lossy_tokenize(word, lang)
+    if not tokens:
+        return _MINIMUM
+    one_over_result = 0.0
+    for token in tokens:
+        smashed: str = smash_numbers(token)
+        freq = words.frequency(smashed)
+        if freq is None:
+            return _MINIMUM
+        if smashed != token:
+            freq *= float(digit_freq(token))
+        one_over_result += 1.0 / freq
+    unrounded = max(1.0 / one_over_result, _MINIMUM)
+    leading_zeroes = math.floor(-math.log(unrounded, 10))
+    return round(unrounded, leading_zeroes + 3)
+
+
+def prepare() -> None:
+    """Derive every list's table into the cache now (a container image does this once, as it
+    is built, so its processes map them instead of deriving them at their first question)."""
+    for lang in sorted(wordfreq.available_languages(_WORDLIST)):
+        _list(lang)

@@ -1,0 +1,89 @@
+"""The compact identifier gives py3langid's own answers, bit for bit, and its cache is safe."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from ingest import language_model
+
+DEDUP = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "dedup"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.fixture(scope="module")
+def reference() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@pytest.fixture(scope="module")
+def compact(tmp_path_factory: pytest.TempPathFactory) -> language_model.CompactIdentifier:
+    return language_model.load(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def _texts() -> list[str]:
+    texts = [path.read_text(encoding="utf-8", errors="replace")[:1000] for path in sorted(SEEDS.iterdir())]
+    for name in ("wmt22-news.jsonl", "wmt22.jsonl"):
+        if (DEDUP / name).exists():
+            with (DEDUP / name).open(encoding="utf-8") as fh:
+                for i, line in enumerate(fh):
+                    if i % 20 == 0:  # every 20th: ~700 texts in ~40 languages
+                        record = json.loads(line)
+                        texts += [record.get("text", "")[:1000], record.get("title") or ""]
+    rng = random.Random(7)
+    ranges = [(32, 126), (0xA0, 0x24FF), (0x3000, 0x9FFF), (0xD800, 0xDFFF), (0x1F300, 0x1F6FF)]
+    for _ in range(1500):  # random code points, lone surrogates included; short and long
+        texts.append("".join(chr(rng.randint(*rng.choice(ranges))) for _ in range(rng.randint(0, 80))))
+    return texts + ["", " ", "ABC DEF", "12345", "a", "ÉTÉ À PARIS", "\x00\x00\x00"]
+
+
+def test_same_language_and_confidence_as_py3langid(reference: LanguageIdentifier,
+                                                    compact: language_model.CompactIdentifier) -> None:
+    texts = _texts()
+    assert len(texts) > 1500
+    differing = [t[:40] for t in texts if reference.classify(t) != compact.classify(t)]
+    assert differing == []
+    assert compact.labels == reference.labels
+
+
+def test_feature_counts_equal_the_automaton_walk(reference: LanguageIdentifier,
+                                                 compact: language_model.CompactIdentifier) -> None:
+    from py3langid.langid import visit_counts
+    rng = random.Random(3)
+    for _ in range(300):  # arbitrary bytes, not only valid UTF-8
+        data = bytes(rng.randrange(256) for _ in range(rng.randint(1, 300)))
+        walked = visit_counts(reference.tk_nextmove, reference._rowbase, reference.tk_output, data) or {}
+        features, counts = compact._feature_counts(data)
+        assert list(zip(features.tolist(), counts.tolist(), strict=True)) == list(walked.items())
+
+
+def test_the_cache_is_reused_and_a_damaged_one_is_derived_again(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "cache"
+    first = language_model.load(cache_dir=tmp_path)
+    (cached,) = tmp_path.iterdir()  # one directory, no temporary left behind
+    table = cached / "ptc.npy"
+    written = table.stat().st_mtime_ns
+    language_model.load(cache_dir=tmp_path)
+    assert table.stat().st_mtime_ns == written  # read, not written again
+    table.write_bytes(table.read_bytes()[:1000])  # cut short, as by a full disk
+    again = language_model.load(cache_dir=tmp_path)
+    assert again.classify("Der Minister sagte am Dienstag") == first.classify("Der Minister sagte am Dienstag")
+    assert table.stat().st_size > 1000
+    assert [p.name for p in tmp_path.iterdir()] == [cached.name]
+
+
+def test_an_unwritable_cache_directory_still_gives_an_identifier(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    identifier = language_model.load(cache_dir=blocked / "cache")
+    assert identifier.classify("Le ministre a déclaré mardi que le pont serait ouvert")[0] == "fr"
+
+
+def test_the_widening_of_the_table_is_exact(compact: language_model.CompactIdentifier) -> None:
+    rows = np.arange(0, len(compact.nb_ptc), 997)
+    assert np.array_equal(compact._rows(rows), compact.nb_ptc[rows].astype(np.float32))

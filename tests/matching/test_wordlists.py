@@ -1,0 +1,35 @@
+"""The compact word lists give wordfreq's own Zipf frequencies."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import wordfreq
+
+from ingest.matching import wordlists
+
+LANGS = ["en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "cs", "hr", "vi", "tr", "fi"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_same_zipf_frequency_as_wordfreq(lang: str) -> None:
+    words = list(wordfreq.iter_wordlist(lang, "small"))
+    rng = random.Random(lang)
+    sample = words[::40] + [w.capitalize() for w in words[::400]] + [w.upper() for w in words[::400]]
+    sample += [words[i] + words[j] for i, j in zip(range(0, 2000, 50), range(7, 2007, 50), strict=True)]
+    sample += ["", " ", "2021", "covid-19", "new york", "don't", "l'état", "über", "сергей", "İstanbul",
+               "3,5", "x" * 40, "qzxv", "Ⅻ", "ﬁnance", "straße", "\ud800"]
+    sample += ["".join(chr(rng.randint(0x61, 0x24F)) for _ in range(rng.randint(1, 9))) for _ in range(300)]
+    differing = [(w, wordlists.zipf(w, lang), wordfreq.zipf_frequency(w, lang, wordlist="small"))
+                 for w in sample if wordlists.zipf(w, lang) != wordfreq.zipf_frequency(w, lang, wordlist="small")]
+    assert differing == []
+
+
+def test_a_language_without_a_list_is_left_to_wordfreq() -> None:
+    # (Chinese, which needs jieba, is never asked: the anchor rules skip CJK languages.)
+    for lang in ("liv", "sah"):
+        with pytest.raises(LookupError):
+            wordfreq.zipf_frequency("word", lang, wordlist="small")
+        with pytest.raises(LookupError):
+            wordlists.zipf("word", lang)

@@ -72,8 +72,8 @@ def detect(text: str, *, declared: str | None = None, min_confidence: float = 0.
     sample = text[:_SAMPLE_CHARS]
     if not any(map(str.isalpha, sample)):
         return declared or UNKNOWN
-    letters = sum(map(str.isalpha, sample))
-    if len(_KANA.findall(sample)) >= max(3, letters // 10):
+    # (Letters are counted only for a text with kana: most have none, and counting is a pass.)
+    if _KANA.search(sample) and len(_KANA.findall(sample)) >= max(3, sum(map(str.isalpha, sample)) // 10):
         # Kana are Japanese only; the model sometimes says zh for kanji-heavy Japanese. A few
         # kana in another language's text (a quoted name, a "・") are not enough.
         return "ja"

@@ -18,7 +18,9 @@ def test_workers_give_the_same_stories_errors_and_log(tmp_path: Path, seeds_dir:
     corpus = tmp_path / "mixed.jsonl"
     lines = CORPUS.read_text(encoding="utf-8").splitlines()[:120] if CORPUS.is_file() else []
     bad = ['{"id": "empty", "text": ""}', "not json", '{"id": "no-text"}']
-    corpus.write_text("\n".join(lines + bad) + "\n", encoding="utf-8")
+    # Bad lines inside and across the chunks the workers are given (replay.PREPARE_CHUNK).
+    mixed = lines[:17] + bad[:1] + lines[17:40] + bad[1:] + lines[40:]
+    corpus.write_text("\n".join(mixed) + "\n", encoding="utf-8")
     results = {}
     for workers in ("1", "2"):
         db = tmp_path / f"w{workers}.db"

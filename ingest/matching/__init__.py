@@ -3,6 +3,7 @@
 - `fingerprint.py` — two MinHash views of a document (character n-grams; language-neutral anchors);
 - `minhash.py` — MinHash signatures and LSH band choice in numpy, with datasketch's numbers;
 - `months.py` — month names and numeric dates as anchors, in many languages;
+- `wordlists.py` — wordfreq's Zipf frequencies from compact hashed lists (the same values);
 - `candidates.py` — the candidate index (LSH in sorted arrays; datasketch's with Redis) behind a small interface;
 - `links.py` — the rules that verify a candidate into a link;
 - `index.py` — the live window of documents and the story decision;

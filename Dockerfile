@@ -17,7 +17,7 @@ COPY seeds ./seeds
 RUN pip install . \
     && python -c "from ingest import language_model; from ingest.matching import wordlists; language_model.load(); wordlists.prepare()" \
     && useradd --system --uid 10001 --home-dir /data newsdedup \
-    && mkdir -p /data && chown newsdedup /data
+    && mkdir -p /data && chown newsdedup /data && chown -R newsdedup /var/cache/newsdedup
 
 USER newsdedup
 VOLUME ["/data"]

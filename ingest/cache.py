@@ -5,7 +5,9 @@ seconds to build and tens of megabytes to hold; mapped from a file, it costs mil
 open, its pages are the page cache's (shared by every process, never copied onto the heap),
 and only the pages a run touches are read. The directory is $XDG_CACHE_HOME/newsdedup
 (~/.cache/newsdedup); each table is a directory named by what it was derived from, so a new
-version of the source is a new name, never a misread old one.
+version of the source is a new name, never a misread old one. A table that is missing,
+damaged or not what its user expects is derived again and replaced; where the directory
+cannot be written, or there is no home to put it in, each process derives its own.
 """
 
 from __future__ import annotations
@@ -13,47 +15,94 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+Arrays = Mapping[str, np.ndarray]
 
-def directory() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "newsdedup"
+# A temporary directory this old is a killed writer's: nobody will rename it.
+_ABANDONED_SECONDS = 3600
+
+
+def directory() -> Path | None:
+    """$XDG_CACHE_HOME/newsdedup, else ~/.cache/newsdedup; None when neither is an absolute path
+    (the XDG rule for a relative $XDG_CACHE_HOME; a user with no home directory)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "newsdedup"
+    home = os.path.expanduser("~")
+    return Path(home) / ".cache" / "newsdedup" if os.path.isabs(home) else None
 
 
 def name_for(source: Path, kind: str) -> str:
-    """A table's directory name: its kind and format, the source file's name, size and time."""
+    """A table's directory name: its kind and format, the source file's name, size and time.
+    (Whole seconds: a container image's layers keep no finer time.)"""
     stat = source.stat()
-    return f"{kind}-{source.name}-{stat.st_size}-{stat.st_mtime_ns}"
+    return f"{kind}-{source.name}-{stat.st_size}-{int(stat.st_mtime)}"
 
 
-def read(table: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
-    """The table's arrays, mapped read-only; None when it is absent, cut short or damaged."""
+def table(name: str, derive: Callable[[], Arrays], valid: Callable[[Arrays], bool],
+          base: Path | None = None) -> Arrays:
+    """The arrays of table `name`: mapped from the cache when a valid copy is there, otherwise
+    derived (and cached for the next process)."""
+    base = base or directory()
+    if base is not None:
+        cached = _read(base / name)
+        if cached is not None and valid(cached):
+            return cached
+    arrays = derive()
+    if base is not None:
+        _write(base / name, arrays, valid)
+    return arrays
+
+
+def _read(path: Path) -> dict[str, np.ndarray] | None:
+    """Every array of the table, mapped read-only; None when it is absent or damaged."""
     try:
-        return {name: np.asarray(np.load(table / f"{name}.npy", mmap_mode="r", allow_pickle=False))
-                for name in names}
-    except (OSError, ValueError, EOFError):
+        return {file.stem: np.asarray(np.load(file, mmap_mode="r", allow_pickle=False))
+                for file in path.glob("*.npy")} or None
+    except Exception:  # noqa: BLE001 - a damaged file fails in numpy's parser in many ways; each is a miss
         return None
 
 
-def write(table: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    """Written whole into a new directory, then renamed: a reader never sees half of it,
-    whoever writes first. A read-only or full home only means deriving again next time."""
+def _write(path: Path, arrays: Arrays, valid: Callable[[Arrays], bool]) -> None:
+    """Written whole into a new directory, then renamed into place: a reader never sees half a
+    table. When another process's copy got there first, a valid one is kept; a damaged one is
+    set aside and replaced. A read-only or full disk only means deriving again next time."""
     try:
-        table.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(dir=table.parent, prefix=f"{table.name}.", suffix=".tmp"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(path.parent)
+        partial = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp"))
     except OSError:
         return
     try:
         for name, array in arrays.items():
             np.save(partial / f"{name}.npy", array, allow_pickle=False)
-        partial.chmod(0o755)  # readable by others, as a cache built into an image must be
-        shutil.rmtree(table, ignore_errors=True)  # a damaged earlier copy
-        os.rename(partial, table)
+        partial.chmod(0o755)  # readable by others, as a table built into an image must be
+        try:
+            os.rename(partial, path)
+        except OSError:  # a table is there already
+            existing = _read(path)
+            if existing is not None and valid(existing):
+                return
+            aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp"))
+            os.rename(path, aside / "damaged")  # (a process mapping its files keeps them)
+            os.rename(partial, path)
+            shutil.rmtree(aside, ignore_errors=True)
     except OSError:
-        pass  # another process's copy won the rename, or the disk is full
+        pass
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _remove_abandoned(parent: Path) -> None:
+    now = time.time()
+    for leftover in parent.glob("*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > _ABANDONED_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass

@@ -9,7 +9,7 @@ from functools import lru_cache
 import langcodes
 
 from ingest import language_model
-from ingest.language_model import CompactIdentifier
+from ingest.language_model import Identifier
 
 UNKNOWN = "und"  # BCP 47 "undetermined"
 # A page's opening says its language; classifying all of a 5 MB text says no more. 1,000
@@ -26,7 +26,7 @@ _loading = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _identifier() -> CompactIdentifier:
+def _identifier() -> Identifier:
     with _loading:  # one load, whichever thread asks first
         return language_model.load()
 

@@ -3,11 +3,12 @@
 py3langid finds a text's features with an Aho-Corasick automaton: after each byte, its state
 is the longest suffix of the text so far that begins some feature, and that state is counted
 if it is a feature itself. Its transition table is 40 MB, and the walk is a Python loop per
-byte (a third of a millisecond per text). A state is its string, at most 6 bytes, so the same
-states come from the text's byte n-grams: at every position, the longest n-gram ending there
-that is a state, found for all positions at once with one sorted-array lookup per length. The
-counts are the same, and so are the scores, computed as py3langid computes them
-(tests/matching/test_language_model.py compares both on every dev text and on random bytes).
+byte. A state is its string, at most 6 bytes, so the same states come from the text's byte
+n-grams: at every position, the longest n-gram ending there that is a state, found for all
+positions at once in a cuckoo hash table of the states. The counts are the same, and so are
+the scores, computed as py3langid computes them (tests/matching/test_language_model.py
+compares both on dev texts and on random bytes; deriving the tables checks them against the
+walk, and a model they do not reproduce is left to py3langid itself).
 
 The tables derived from the model (~31 MB, nearly all of it the model's own probability
 table) are mapped from the cache (`ingest.cache`), so a command has them in milliseconds
@@ -20,15 +21,20 @@ py3langid (BSD licence) is Marco Lui's langid.py, maintained by Adrien Barbaresi
 from __future__ import annotations
 
 import io
+import logging
 import lzma
 import math
 import unicodedata
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-from py3langid.langid import MODEL_DIR, MODEL_FILE
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from ingest import cache
+from ingest.cache import Arrays
+
+log = logging.getLogger(__name__)
 
 # Bump when the cached file's layout changes: an old cache is then ignored, not misread.
 _CACHE_FORMAT = 1
@@ -162,10 +168,14 @@ def _cuckoo(keys: list[int], values: list[int]) -> tuple[np.ndarray, np.ndarray]
         bits += 1
 
 
+class UnsupportedModel(ValueError):
+    """py3langid's model is not one these tables reproduce (a later version's, say)."""
+
+
 def _derive(model: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The automaton's states as strings, found by a breadth-first walk from the start: a
     state first reached at depth d + 1 is its parent's string plus one byte (the automaton's
-    other moves only ever lead back to shallower states)."""
+    other moves lead to states no deeper than the one they leave)."""
     rows = model["nextmove"].reshape(-1, 256)
     row_of = model["nextmove_row"]
     count = len(row_of)
@@ -175,30 +185,77 @@ def _derive(model: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     frontier = np.array([0], dtype=np.int64)
     level = 0
     while len(frontier):
-        targets = rows[row_of[frontier]].astype(np.int64).ravel()
-        sources = np.repeat(frontier, 256)
-        byte = np.tile(np.arange(256, dtype=np.uint64), len(frontier))
-        new = depth[targets] < 0
-        targets, sources, byte = targets[new], sources[new], byte[new]
+        reached = []
+        for start in range(0, len(frontier), 2048):  # (in slices: the whole level's moves are ~300 MB)
+            part = frontier[start:start + 2048]
+            targets = rows[row_of[part]].astype(np.int64).ravel()
+            new = np.flatnonzero(depth[targets] < 0)
+            # move i of the slice leaves state part[i // 256] on byte i % 256
+            reached.append((targets[new], part[new // 256], (new % 256).astype(np.uint64)))
+        targets = np.concatenate([r[0] for r in reached])
+        sources = np.concatenate([r[1] for r in reached])
+        byte = np.concatenate([r[2] for r in reached])
         frontier, first = np.unique(targets, return_index=True)
         depth[frontier] = level + 1
         code[frontier] = (code[sources[first]] << np.uint64(8)) | byte[first]
         level += 1
     if depth.max() > _MAX_STATE:
-        raise ValueError(f"py3langid's model has states of {depth.max()} bytes; at most {_MAX_STATE} are handled")
+        raise UnsupportedModel(f"states of {depth.max()} bytes; at most {_MAX_STATE} are handled")
     states = np.flatnonzero(depth > 0)
     keys = code[states] | (depth[states].astype(np.uint64) << np.uint64(_LENGTH_SHIFT))
     table_keys, table_features = _cuckoo(keys.tolist(), model["out_feat"][states].tolist())
-    return {"ptc": model["ptc"], "pc": model["pc"], "classes": model["classes"],
-            "keys": table_keys, "features": table_features,
-            "exact_widening": np.array(_all_negative_normal(model["ptc"]))}
+    derived = {"ptc": model["ptc"], "pc": model["pc"], "classes": model["classes"],
+               "keys": table_keys, "features": table_features,
+               "exact_widening": np.array(_all_negative_normal(model["ptc"]))}
+    _check_against_the_walk(_from_arrays(derived), model)
+    return derived
 
 
-def _from_arrays(arrays: dict[str, np.ndarray]) -> CompactIdentifier:
-    ptc, pc, keys, features = (arrays[name] for name in ("ptc", "pc", "keys", "features"))
-    if (ptc.ndim != 2 or ptc.shape[1] != len(pc) or len(pc) != len(arrays["classes"]) or keys.shape != features.shape
-            or len(keys) & (len(keys) - 1) or keys.dtype != np.uint64):
-        raise ValueError("the language model's tables do not fit together")
+def _check_against_the_walk(compact: CompactIdentifier, model: dict[str, np.ndarray]) -> None:
+    """The tables count what py3langid's own walk counts, on text of several scripts and on
+    arbitrary bytes; a model they do not reproduce is refused (py3langid then answers itself)."""
+    try:
+        from py3langid.langid import visit_counts
+    except ImportError as exc:
+        raise UnsupportedModel("py3langid no longer has visit_counts to check against") from exc
+    transitions = memoryview(np.ascontiguousarray(model["nextmove"], dtype=np.uint32).ravel())  # indexable, not copied
+    row_starts = (model["nextmove_row"].astype(np.int64) << 8).tolist()
+    features = model["out_feat"].tolist()
+    rng = np.random.default_rng(12)
+    samples = [text.encode("utf8") for text in _CHECK_TEXTS]
+    samples += [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes() for n in rng.integers(0, 400, 200)]
+    for data in samples:
+        walked = visit_counts(transitions, row_starts, features, data) or {}
+        found, counts = compact._feature_counts(data)
+        if list(zip(found.tolist(), counts.tolist(), strict=True)) != list(walked.items()):
+            raise UnsupportedModel("its automaton counts other features than the tables find")
+
+
+_CHECK_TEXTS = (
+    "The minister said on Tuesday that the new bridge would open next spring.",
+    "Министр заявил во вторник, что новый мост откроется следующей весной.",
+    "部长周二表示，新大桥将于明年春天通车。大臣は火曜日、新しい橋が開通すると述べた。",
+    "Thứ trưởng Bộ Ngoại giao đã đại diện Việt Nam tham dự diễn đàn.",
+    "وقال الوزير يوم الثلاثاء إن الجسر الجديد سيفتح في الربيع المقبل.", "", "a", "ÉTÉ",
+)
+
+
+def _valid(arrays: Arrays) -> bool:
+    """The arrays are the tables `_from_arrays` expects, of the types and shapes it needs."""
+    try:
+        ptc, pc, classes, keys, features, widening = (arrays[name] for name in _ARRAYS)
+    except KeyError:
+        return False
+    return bool(ptc.dtype == np.float16 and ptc.ndim == 2 and pc.dtype == np.float32 and pc.shape == ptc.shape[1:]
+                and classes.dtype.kind == "U" and classes.shape == pc.shape
+                and keys.dtype == np.uint64 and keys.ndim == 1 and len(keys) >= 256
+                and not len(keys) & (len(keys) - 1)
+                and features.dtype == np.int32 and features.shape == keys.shape
+                and widening.dtype == np.bool_ and widening.shape == ()
+                and int(features.max()) < len(ptc))
+
+
+def _from_arrays(arrays: Arrays) -> CompactIdentifier:
     return CompactIdentifier(np.asarray(arrays["ptc"]), np.asarray(arrays["pc"]),
                              [str(c) for c in arrays["classes"]],
                              np.asarray(arrays["keys"]), np.asarray(arrays["features"]),
@@ -208,12 +265,25 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> CompactIdentifier:
 _ARRAYS = ("ptc", "pc", "classes", "keys", "features", "exact_widening")
 
 
-def load(model_path: Path = _MODEL_PATH, cache_dir: Path | None = None) -> CompactIdentifier:
-    """The identifier for py3langid's model file: from the cache, or derived (and cached)."""
-    table = (cache_dir or cache.directory()) / cache.name_for(model_path, f"langid-{_CACHE_FORMAT}")
-    arrays = cache.read(table, _ARRAYS)
-    if arrays is None:
+class Identifier(Protocol):
+    @property
+    def labels(self) -> list[str]: ...
+
+    def classify(self, text: str) -> tuple[str, float]: ...
+
+
+def load(model_path: Path = _MODEL_PATH, cache_dir: Path | None = None) -> Identifier:
+    """The identifier for py3langid's model file: its tables from the cache, or derived (and
+    cached); py3langid's own identifier for a model the tables do not reproduce."""
+    def derive() -> dict[str, np.ndarray]:
         with np.load(io.BytesIO(lzma.decompress(model_path.read_bytes())), allow_pickle=False) as data:
-            arrays = _derive({name: data[name] for name in data.files})
-        cache.write(table, arrays)
+            return _derive({name: data[name] for name in data.files})
+
+    try:
+        arrays = cache.table(cache.name_for(model_path, f"langid-{_CACHE_FORMAT}"), derive, _valid, cache_dir)
+    except UnsupportedModel as exc:
+        log.warning("language identification runs py3langid's own walk (slower, more memory): "
+                    "its model is not one newsdedup's tables reproduce (%s)", exc)
+        identifier: Identifier = LanguageIdentifier.from_model_file(model_path, norm_probs=True)
+        return identifier
     return _from_arrays(arrays)

@@ -26,6 +26,7 @@ from wordfreq.numbers import digit_freq, smash_numbers
 from wordfreq.tokens import lossy_tokenize
 
 from ingest import cache
+from ingest.cache import Arrays
 
 # The "small" lists hold every word at or above Zipf ~3, all the anchor rules ask about, in a
 # seventh of the memory of the "best" ones (80 MB against 560 MB as dictionaries).
@@ -56,16 +57,34 @@ class _List:
         return float(wordfreq.cB_to_freq(-(int(self._keys[at]) & _BUCKET_MASK)))
 
 
-def _derive(path: Path) -> np.ndarray:
+class _Unsupported(ValueError):
+    """A list these tables do not reproduce: wordfreq answers for it itself."""
+
+
+def _derive(path: Path, lang: str) -> dict[str, np.ndarray]:
     buckets = wordfreq.read_cBpack(str(path))
     if len(buckets) > _BUCKET_MASK + 1:
-        raise ValueError(f"{path.name}: more frequency buckets than {_BUCKET_BITS} bits hold")
+        raise _Unsupported(f"{path.name}: more frequency buckets than {_BUCKET_BITS} bits hold")
+    words = [word for bucket in buckets for word in bucket]
     table = np.array(sorted(_hash(word) | index for index, bucket in enumerate(buckets) for word in bucket),
                      dtype=np.uint64)
     hashes = table & np.uint64(_HASH_MASK)
     if len(hashes) > 1 and not (hashes[1:] != hashes[:-1]).all():
-        raise ValueError(f"{path.name}: two words share a hash")  # ~1 list in 10^7: wordfreq answers for it
-    return table
+        raise _Unsupported(f"{path.name}: two words share a hash")  # ~1 list in 10^7
+    # The arithmetic here is wordfreq's, copied: a later wordfreq that changed it would answer
+    # otherwise, so the table is checked against wordfreq itself once, as it is made.
+    compact = _List(table)
+    sample = words[::97] + [word.title() for word in words[::991]] + ["2024", "covid-19", "new york", "qzxv"]
+    if any(round(float(wordfreq.freq_to_zipf(_word_frequency(w, lang, compact))), 2)
+           != wordfreq.zipf_frequency(w, lang, wordlist=_WORDLIST) for w in sample):
+        raise _Unsupported(f"{path.name}: the table's frequencies are not wordfreq's")
+    wordfreq.get_frequency_dict.cache_clear()  # the check's dictionaries: not kept for the process
+    return {"keys": table}
+
+
+def _valid(arrays: Arrays) -> bool:
+    keys = arrays.get("keys")
+    return keys is not None and keys.dtype == np.uint64 and keys.ndim == 1 and len(keys) > 0
 
 
 @functools.cache
@@ -77,14 +96,10 @@ def _list(lang: str) -> _List | None:
     if best == "und" or get_language_info(lang)["tokenizer"] == "jieba":
         return None
     path = Path(available[best])
-    table = cache.directory() / cache.name_for(path, f"wordfreq-{_FORMAT}")
-    arrays = cache.read(table, ("keys",))
-    if arrays is None:
-        try:
-            arrays = {"keys": _derive(path)}
-        except ValueError:
-            return None
-        cache.write(table, arrays)
+    try:
+        arrays = cache.table(cache.name_for(path, f"wordfreq-{_FORMAT}"), lambda: _derive(path, best), _valid)
+    except _Unsupported:
+        return None
     return _List(arrays["keys"])
 
 

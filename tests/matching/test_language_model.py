@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from ingest import language_model
+from ingest import cache, language_model
 
 DEDUP = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "dedup"
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -75,6 +75,45 @@ def test_the_cache_is_reused_and_a_damaged_one_is_derived_again(tmp_path: Path) 
     assert again.classify("Der Minister sagte am Dienstag") == first.classify("Der Minister sagte am Dienstag")
     assert table.stat().st_size > 1000
     assert [p.name for p in tmp_path.iterdir()] == [cached.name]
+
+
+@pytest.mark.parametrize("damage", ["header", "dtype", "missing"])
+def test_a_damaged_table_is_derived_again_and_replaced(tmp_path: Path, damage: str) -> None:
+    tmp_path = tmp_path / "cache"  # (the test's own directory holds its settings file)
+    language_model.load(cache_dir=tmp_path)
+    (cached,) = tmp_path.iterdir()
+    keys = cached / "keys.npy"
+    if damage == "header":  # numpy's header parser fails with a tokenize error, not a ValueError
+        keys.write_bytes(keys.read_bytes().replace(b"}", b" ", 1))
+    elif damage == "dtype":
+        np.save(keys, np.zeros(4, dtype=np.float32))
+    else:
+        keys.unlink()
+    identifier = language_model.load(cache_dir=tmp_path)
+    assert identifier.classify("Der Minister sagte am Dienstag")[0] == "de"
+    assert [p.name for p in tmp_path.iterdir()] == [cached.name]  # replaced in place, nothing left over
+    assert np.load(keys).dtype == np.uint64
+
+
+def test_a_model_the_tables_do_not_reproduce_is_left_to_py3langid(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def refuse(compact: object, model: object) -> None:
+        raise language_model.UnsupportedModel("a test's refusal")
+    monkeypatch.setattr(language_model, "_check_against_the_walk", refuse)
+    tmp_path = tmp_path / "cache"
+    identifier = language_model.load(cache_dir=tmp_path)
+    assert isinstance(identifier, LanguageIdentifier)
+    assert identifier.classify("Le ministre a déclaré mardi")[0] == "fr"
+    assert "py3langid's own walk" in caplog.text
+    assert not tmp_path.exists()  # nothing cached for it
+
+
+def test_no_cache_without_an_absolute_cache_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", "not-absolute")
+    assert cache.directory() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert cache.directory() == Path("/somewhere/newsdedup")
 
 
 def test_an_unwritable_cache_directory_still_gives_an_identifier(tmp_path: Path) -> None:

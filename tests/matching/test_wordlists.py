@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
+import numpy as np
 import pytest
 import wordfreq
 
@@ -33,3 +35,25 @@ def test_a_language_without_a_list_is_left_to_wordfreq() -> None:
             wordfreq.zipf_frequency("word", lang, wordlist="small")
         with pytest.raises(LookupError):
             wordlists.zipf("word", lang)
+
+
+def test_a_damaged_list_is_derived_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    wordlists._list.cache_clear()
+    expected = wordlists.zipf("regierung", "de")
+    (table,) = (tmp_path / "newsdedup").glob("wordfreq-*small_de*")
+    (table / "keys.npy").write_bytes(b"\x93NUMPY garbage")
+    wordlists._list.cache_clear()
+    assert wordlists.zipf("regierung", "de") == expected == wordfreq.zipf_frequency("regierung", "de", wordlist="small")
+    assert np.load(table / "keys.npy").dtype == np.uint64
+    wordlists._list.cache_clear()
+
+
+def test_a_list_the_table_does_not_reproduce_is_left_to_wordfreq(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(wordlists, "_BUCKET_MASK", 0xFF)  # as if wordfreq's lists grew past the bits
+    wordlists._list.cache_clear()
+    assert wordlists._list("fr") is None
+    assert wordlists.zipf("gouvernement", "fr") == wordfreq.zipf_frequency("gouvernement", "fr", wordlist="small")
+    wordlists._list.cache_clear()

@@ -218,7 +218,7 @@ def _check_against_the_walk(compact: CompactIdentifier, model: dict[str, np.ndar
         from py3langid.langid import visit_counts
     except ImportError as exc:
         raise UnsupportedModel("py3langid no longer has visit_counts to check against") from exc
-    transitions = memoryview(np.ascontiguousarray(model["nextmove"], dtype=np.uint32).ravel())  # indexable, not copied
+    transitions = np.ascontiguousarray(model["nextmove"], dtype=np.uint32).ravel().data  # indexable, not copied
     row_starts = (model["nextmove_row"].astype(np.int64) << 8).tolist()
     features = model["out_feat"].tolist()
     rng = np.random.default_rng(12)

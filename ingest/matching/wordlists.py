@@ -93,8 +93,8 @@ def _list(lang: str) -> _List | None:
     where this module leaves the answer to wordfreq itself."""
     available = wordfreq.available_languages(_WORDLIST)
     best, _distance = langcodes.closest_match(lang, list(available), max_distance=60)
-    if best == "und" or get_language_info(lang)["tokenizer"] == "jieba":
-        return None
+    if best == "und" or get_language_info(lang)["tokenizer"] != "regex":
+        return None  # (Chinese, Japanese and Korean need jieba or MeCab, which wordfreq loads itself)
     path = Path(available[best])
     try:
         arrays = cache.table(cache.name_for(path, f"wordfreq-{_FORMAT}"), lambda: _derive(path, best), _valid)
@@ -134,4 +134,5 @@ def prepare() -> None:
     """Derive every list's table into the cache now (a container image does this once, as it
     is built, so its processes map them instead of deriving them at their first question)."""
     for lang in sorted(wordfreq.available_languages(_WORDLIST)):
-        _list(lang)
+        if get_language_info(lang)["tokenizer"] == "regex":
+            _list(lang)

@@ -37,6 +37,16 @@ def test_a_language_without_a_list_is_left_to_wordfreq() -> None:
             wordlists.zipf("word", lang)
 
 
+def test_every_list_is_prepared_without_the_cjk_tokenisers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the Docker image is built: jieba and MeCab are not installed, and are not needed.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    wordlists._list.cache_clear()
+    wordlists.prepare()
+    prepared = list((tmp_path / "newsdedup").glob("wordfreq-*"))
+    assert len(prepared) >= 35 and not any("small_ja" in p.name or "small_zh" in p.name for p in prepared)
+    wordlists._list.cache_clear()
+
+
 def test_a_damaged_list_is_derived_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     wordlists._list.cache_clear()

@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+from array import array
+from bisect import bisect_left
 from pathlib import Path
 
 import langcodes
@@ -45,16 +47,22 @@ def _hash(token: str) -> int:
 
 class _List:
     def __init__(self, keys: np.ndarray) -> None:
-        self._keys = keys
-        self._hashes = keys & np.uint64(_HASH_MASK)  # a copy (~300 KB), so a lookup is one search
+        # Python arrays, not numpy's: a look-up is a bisection of plain ints (~0.4 µs, against
+        # ~2 µs of numpy scalar calls). 10 bytes a word, copied from the mapped table.
+        self._hashes = array("Q", (keys & np.uint64(_HASH_MASK)).tobytes())
+        self._buckets = array("H", (keys & np.uint64(_BUCKET_MASK)).astype(np.uint16).tobytes())
 
     def frequency(self, token: str) -> float | None:
         """wordfreq's frequency of `token` (a float equal to its dictionary's), or None."""
         wanted = _hash(token)
-        at = int(np.searchsorted(self._hashes, np.uint64(wanted)))
-        if at == len(self._hashes) or int(self._hashes[at]) != wanted:
+        at = bisect_left(self._hashes, wanted)
+        if at == len(self._hashes) or self._hashes[at] != wanted:
             return None
-        return float(wordfreq.cB_to_freq(-(int(self._keys[at]) & _BUCKET_MASK)))
+        return _FREQUENCY_OF_BUCKET[self._buckets[at]]
+
+
+# wordfreq's own float for each bucket, computed as its get_frequency_dict does: cB_to_freq(-index).
+_FREQUENCY_OF_BUCKET = tuple(float(wordfreq.cB_to_freq(-index)) for index in range(_BUCKET_MASK + 1))
 
 
 class _Unsupported(ValueError):

@@ -55,7 +55,7 @@ class CompactIdentifier:
     n-gram of the text is found or ruled out with two array reads and no probing loop."""
 
     def __init__(self, ptc: np.ndarray, pc: np.ndarray, classes: list[str],
-                 keys: np.ndarray, features: np.ndarray, exact_widening: bool | None = None) -> None:
+                 keys: np.ndarray, features: np.ndarray, exact_widening: bool) -> None:
         self.nb_ptc = ptc                   # feature × language log-probabilities (float16)
         self.nb_pc = pc                     # language priors (float32)
         self.nb_classes = classes
@@ -67,7 +67,7 @@ class CompactIdentifier:
         # The table is float16, and numpy's cast to float32 is a slow scalar loop. Where every
         # value is a negative normal number (a log-probability, as in py3langid's model), its
         # float32 bits are its own, shifted: `_rows` builds them directly.
-        self._exact_widening = _all_negative_normal(ptc) if exact_widening is None else exact_widening
+        self._exact_widening = exact_widening
         first: dict[str, int] = {}
         self._alias_pairs: list[tuple[int, int]] = []  # (first, duplicate) columns of one label
         for i, label in enumerate(classes):

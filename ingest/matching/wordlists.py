@@ -83,8 +83,7 @@ def _derive(path: Path, lang: str) -> dict[str, np.ndarray]:
     # otherwise, so the table is checked against wordfreq itself once, as it is made.
     compact = _List(table)
     sample = words[::97] + [word.title() for word in words[::991]] + ["2024", "covid-19", "new york", "qzxv"]
-    if any(round(float(wordfreq.freq_to_zipf(_word_frequency(w, lang, compact))), 2)
-           != wordfreq.zipf_frequency(w, lang, wordlist=_WORDLIST) for w in sample):
+    if any(_zipf(w, lang, compact) != wordfreq.zipf_frequency(w, lang, wordlist=_WORDLIST) for w in sample):
         raise _Unsupported(f"{path.name}: the table's frequencies are not wordfreq's")
     wordfreq.get_frequency_dict.cache_clear()  # the check's dictionaries: not kept for the process
     return {"keys": table}
@@ -116,6 +115,11 @@ def zipf(word: str, lang: str) -> float:
     words = _list(lang)
     if words is None:
         return float(wordfreq.zipf_frequency(word, lang, wordlist=_WORDLIST))
+    return _zipf(word, lang, words)
+
+
+def _zipf(word: str, lang: str, words: _List) -> float:
+    """wordfreq's `zipf_frequency`: the frequency on the Zipf scale, to two decimals."""
     return round(float(wordfreq.freq_to_zipf(_word_frequency(word, lang, words))), 2)
 
 

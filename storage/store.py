@@ -19,13 +19,14 @@ every write the pipeline makes for one document runs in one `transaction()`.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from storage.connection import BUSY_TIMEOUT_SECONDS, Connection
 from storage.documents import Documents
-from storage.errors import StorageUnavailable
+from storage.errors import StorageLocked, StorageUnavailable
 from storage.ingest_errors import IngestErrors
 from storage.migrations import migrate
 from storage.sources import Sources
@@ -33,6 +34,31 @@ from storage.sources import Sources
 # Lookups by key, content hash and anchor token touch random pages of a growing file; a
 # 64 MB page cache (SQLite's default is 2 MB) keeps per-document cost flat as it grows.
 PAGE_CACHE_KIB = 65536
+
+
+# First pause between tries to switch a new database to WAL, doubled up to the longest.
+_WAL_RETRY_FIRST_SECONDS = 0.01
+_WAL_RETRY_LONGEST_SECONDS = 0.5
+
+
+def _use_write_ahead_log(conn: Connection) -> None:
+    """Put the database in WAL mode, waiting for other processes as the busy timeout would.
+
+    Two processes that open a new database together each hold a read lock while asking for the
+    exclusive lock the switch needs; SQLite sees a deadlock and answers SQLITE_BUSY at once,
+    without calling the busy handler. So the switch is retried here until the same deadline.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    pause = _WAL_RETRY_FIRST_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except StorageLocked:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2 * pause, _WAL_RETRY_LONGEST_SECONDS)
 
 
 class Store:
@@ -50,7 +76,7 @@ class Store:
                                      "permissions") from None
         self.conn = Connection(raw, path)
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            _use_write_ahead_log(self.conn)
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             self.conn.execute("PRAGMA foreign_keys=ON")

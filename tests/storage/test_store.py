@@ -5,6 +5,7 @@ The tests taking `database` run on each backend: an SQLite file and a PostgreSQL
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from dataclasses import asdict
 from pathlib import Path
@@ -41,6 +42,33 @@ def test_database_uses_wal_and_has_the_documented_tables(db_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"documents", "stories", "changes", "revisions", "signatures", "anchor_df", "ingest_errors"} <= tables
+
+
+def _open_when_told(path: str, go: multiprocessing.synchronize.Event, results: multiprocessing.Queue[str]) -> None:
+    go.wait()
+    try:
+        Store(path).close()
+        results.put("opened")
+    except Exception as exc:  # noqa: BLE001 - the test reports what any process met
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_that_make_the_same_database_together_all_open_it(tmp_path: Path) -> None:
+    """Switching a new file to WAL from two processes at once is a deadlock SQLite answers at
+    once, without the busy timeout; each writer must wait and open it (a CI run failed so)."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(8):
+        path = str(tmp_path / f"new-{attempt}.db")
+        go, results = context.Event(), context.Queue()
+        processes = [context.Process(target=_open_when_told, args=(path, go, results)) for _ in range(6)]
+        for process in processes:
+            process.start()
+        go.set()
+        outcomes = [results.get(timeout=60) for _ in processes]
+        for process in processes:
+            process.join()
+        assert outcomes == ["opened"] * len(processes)
+        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_document_its_story_and_its_change_commit_together(database: OpenDatabase) -> None:

@@ -8,6 +8,10 @@ and only the pages a run touches are read. The directory is $XDG_CACHE_HOME/news
 version of the source is a new name, never a misread old one. A table that is missing,
 damaged or not what its user expects is derived again and replaced; where the directory
 cannot be written, or there is no home to put it in, each process derives its own.
+
+Tables of versions no longer installed would stay forever (~45 MB per py3langid and wordfreq
+install): a read marks its table used (the directory's mtime, at most once a day), and
+deriving a table removes the others unused for UNUSED_DAYS.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ Arrays = Mapping[str, np.ndarray]
 
 # A temporary directory this old is a killed writer's: nobody will rename it.
 _ABANDONED_SECONDS = 3600
+# A table no process has read for this long is removed when another is derived (an upgrade's).
+UNUSED_DAYS = 30
+# How stale a table's "used" mark may get before a read renews it (one metadata write a day).
+_MARK_USED_EVERY_SECONDS = 86400
 
 
 def directory() -> Path | None:
@@ -52,6 +60,7 @@ def table(name: str, derive: Callable[[], Arrays], valid: Callable[[Arrays], boo
     if base is not None:
         cached = _read(base / name)
         if cached is not None and valid(cached):
+            _mark_used(base / name)
             return cached
     arrays = derive()
     if base is not None:
@@ -75,6 +84,7 @@ def _write(path: Path, arrays: Arrays, valid: Callable[[Arrays], bool]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_abandoned(path.parent)
+        _remove_unused(path.parent, keep=path.name)
         partial = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp"))
     except OSError:
         return
@@ -96,6 +106,27 @@ def _write(path: Path, arrays: Arrays, valid: Callable[[Arrays], bool]) -> None:
         pass
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _mark_used(path: Path) -> None:
+    """Renew the table's "used" mark when it is older than a day (a read-only cache keeps its own)."""
+    try:
+        if time.time() - path.stat().st_mtime > _MARK_USED_EVERY_SECONDS:
+            os.utime(path)
+    except OSError:
+        pass
+
+
+def _remove_unused(parent: Path, keep: str) -> None:
+    """Remove the tables (not temporaries) that no process has read for UNUSED_DAYS. A process
+    still mapping one keeps its pages; one that reads it later derives it again."""
+    oldest = time.time() - UNUSED_DAYS * 86400
+    for entry in parent.iterdir():
+        try:
+            if entry.name != keep and entry.suffix != ".tmp" and entry.is_dir() and entry.stat().st_mtime < oldest:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _remove_abandoned(parent: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +128,22 @@ def test_an_unwritable_cache_directory_still_gives_an_identifier(tmp_path: Path)
 def test_the_widening_of_the_table_is_exact(compact: language_model.CompactIdentifier) -> None:
     rows = np.arange(0, len(compact.nb_ptc), 997)
     assert np.array_equal(compact._rows(rows), compact.nb_ptc[rows].astype(np.float32))
+
+
+def test_tables_unused_for_a_month_are_removed_when_another_is_derived(tmp_path: Path) -> None:
+    """An upgrade's new tables must not pile up beside the old ones forever; tables still read are kept."""
+    def small() -> dict[str, np.ndarray]:
+        return {"values": np.arange(4)}
+
+    def valid(arrays: cache.Arrays) -> bool:
+        return "values" in arrays
+
+    tmp_path = tmp_path / "cache"  # (the test's own directory holds its settings file)
+    month_and_a_day_ago = time.time() - (cache.UNUSED_DAYS + 1) * 86400
+    for name in ("old-version", "old-but-read", "recent"):
+        cache.table(name, small, valid, tmp_path)
+    os.utime(tmp_path / "old-version", (month_and_a_day_ago, month_and_a_day_ago))
+    os.utime(tmp_path / "old-but-read", (month_and_a_day_ago, month_and_a_day_ago))
+    cache.table("old-but-read", small, valid, tmp_path)  # a read marks it used
+    cache.table("new-version", small, valid, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-version", "old-but-read", "recent"]

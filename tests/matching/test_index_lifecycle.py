@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
+from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
+
+import pytest
 
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
 from newsdedup.config import Settings
 from storage import Store
+from tests.conftest import SHARED, run_process
 
 
 def seed(seeds_dir: Path, prefix: str) -> RawDocument:
@@ -44,3 +51,30 @@ def test_documents_older_than_the_window_leave_the_index_but_not_the_database(db
     assert store.documents.counts().documents == 2
     # and a restart at that time does not load the expired document either
     assert len(Pipeline(store, settings.matching, clock=lambda: now[0]).index) == 1
+
+
+def test_stories_do_not_depend_on_where_restarts_fall(tmp_path: Path) -> None:
+    """A daemon restarted between two documents goes on as if it had not stopped: the index it
+    loads from the database decides as the one it had built (wmt22-news, replayed whole and in
+    three processes)."""
+    corpus = SHARED / "bench" / "dedup" / "wmt22-news.jsonl"
+    if not corpus.is_file():
+        pytest.skip(f"{corpus} is not here")
+    records = corpus.read_text(encoding="utf-8").splitlines(keepends=True)[:450]
+    records.sort(key=lambda line: (json.loads(line).get("published") or "", json.loads(line)["id"]))
+    whole, parts = tmp_path / "whole.jsonl", [tmp_path / f"part{i}.jsonl" for i in range(3)]
+    whole.write_text("".join(records), encoding="utf-8")
+    for i, part in enumerate(parts):
+        part.write_text("".join(records[i * 150:(i + 1) * 150]), encoding="utf-8")
+    assert run_process("replay", whole, "--db", tmp_path / "whole.db", "-q").returncode == 0
+    for part in parts:
+        assert run_process("replay", part, "--db", tmp_path / "restarted.db", "-q").returncode == 0
+    assert stories(tmp_path / "whole.db") == stories(tmp_path / "restarted.db")
+
+
+def stories(db: Path) -> set[frozenset[str]]:
+    members: dict[str, set[str]] = defaultdict(set)
+    with closing(sqlite3.connect(db)) as conn:
+        for key, story in conn.execute("SELECT key, story_id FROM documents"):
+            members[story].add(key)
+    return {frozenset(keys) for keys in members.values()}

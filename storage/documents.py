@@ -27,6 +27,8 @@ def _signature(row: tuple[Any, ...]) -> StoredSignature:
 class Documents:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # Documents added in the open transaction, not yet in the search index (see `index_added`).
+        self._unindexed: list[int] = []
 
     # -- reading
 
@@ -87,7 +89,8 @@ class Documents:
         """Insert a document into story `story_id` (a new story when `kind` is CREATED) with its
         change-log row, and `doc.grouping` (why it joined an existing story); return its id.
 
-        The search index (documents_fts) follows by trigger, in this same transaction."""
+        The search index (documents_fts) follows in this same transaction, at its end
+        (`index_added`, which the front's `transaction()` calls before it commits)."""
         now = utcnow()
         cur = self.conn.execute(
             """INSERT INTO documents (key, story_id, url, title, text, lang, published, updated, authors,
@@ -109,7 +112,28 @@ class Documents:
         self._log_change(story_id, document_id, kind, now)
         if doc.grouping is not None:
             self._record_grouping(document_id, doc.grouping)
+        self._unindexed.append(document_id)
+        if not self.conn.raw.in_transaction:
+            self.index_added()
         return document_id
+
+    def index_added(self) -> None:
+        """Put the documents added since the last call in the search index, in one statement.
+
+        Last in the transaction, not by trigger as each is inserted: FTS5 writes what it has
+        gathered to disk at every statement savepoint, and most writes here open one (a
+        trigger, an upsert, a foreign key), so a trigger made one small index segment per
+        document, to be merged again and again: twice the work (0.27 against 0.13 ms of CPU
+        per wmt22 document)."""
+        if not self._unindexed:
+            return
+        ids, self._unindexed = self._unindexed, []
+        self.conn.execute("INSERT INTO documents_fts (rowid, title, text) SELECT id, title, text FROM documents "
+                          "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(ids),))
+
+    def forget_added(self) -> None:
+        """The transaction rolled back: its documents are gone, and so is their indexing."""
+        self._unindexed = []
 
     def _record_grouping(self, document_id: int, evidence: GroupingEvidence) -> None:
         self.conn.execute(
@@ -121,6 +145,8 @@ class Documents:
     def change(self, document_id: int, story_id: str, doc: NewDocument, revision: int,
                old_anchors: Iterable[str]) -> None:
         """Record a new text for an existing document."""
+        if document_id in self._unindexed:
+            self.index_added()  # the update trigger takes its old text out of the index
         now = utcnow()
         self.conn.execute(
             """UPDATE documents SET url = ?, title = ?, text = ?, lang = ?, published = ?, updated = ?,

@@ -103,7 +103,9 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.documents.index_added()
         except BaseException:
+            self.documents.forget_added()
             self.conn.rollback()
             raise
         self.conn.execute("COMMIT")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -89,6 +89,34 @@ def test_a_document_its_story_and_its_change_commit_together(database: OpenDatab
     assert kinds == ["created", "translation", "version"]
 
 
+def test_the_search_index_holds_every_committed_text_and_nothing_rolled_back(db_path: Path) -> None:
+    """New documents join the search index at their transaction's end, in one statement."""
+    def found(store: Store, term: str) -> list[str]:
+        return [row[0] for row in store.conn.all(
+            "SELECT d.key FROM documents_fts f JOIN documents d ON d.id = f.rowid WHERE documents_fts MATCH ? "
+            "ORDER BY d.key", (term,))]
+
+    def text(key: str, words: str) -> NewDocument:
+        return replace(new_doc(key, content_hash=f"h-{key}-{words}"), title=f"About {key}", text=words)
+
+    with Store(str(db_path)) as store:
+        with store.transaction():  # added and changed in one transaction: indexed once, with its new text
+            late = store.documents.add(text("d", "bridge closed"), "s-d", change_kind(None, "en", set()))
+            store.documents.change(late, "s-d", text("d", "bridge reopened"), 2, ("eu", "2025"))
+        with store.transaction():
+            first = store.documents.add(text("a", "harbour ferries stopped"), "s-a", change_kind(None, "en", set()))
+            store.documents.add(text("b", "harbour council budget"), "s-b", change_kind(None, "en", set()))
+        with pytest.raises(RuntimeError), store.transaction():
+            store.documents.add(text("c", "harbour storm warning"), "s-c", change_kind(None, "en", set()))
+            raise RuntimeError("the batch fails")
+        with store.transaction():
+            store.documents.change(first, "s-a", text("a", "ferries running again"), 2, ("eu", "2025"))
+        assert found(store, "harbour") == ["b"]
+        assert found(store, "ferries") == ["a"] and found(store, "stopped") == []
+        assert found(store, "reopened") == ["d"] and found(store, "closed") == []
+        store.conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")
+
+
 def test_a_key_is_stored_once(database: OpenDatabase) -> None:
     store = database
     with store.transaction():
@@ -107,9 +135,17 @@ def test_a_database_of_the_previous_release_is_migrated(db_path: Path) -> None:
     store = Store(str(db_path))
     assert store.meta("schema_version") == str(SCHEMA_VERSION)
     assert store.documents.counts().documents == 5
+    with store.transaction():  # and what is added now is found as the old documents are
+        store.documents.add(replace(new_doc("later", "h-later"), text="A harbour reopened."), "s-later",
+                            change_kind(None, "en", set()))
     store.close()
     result = run_cli("clusters", "--db", str(db_path))
-    assert result.exit_code == 0 and len(result.output.splitlines()) == 5
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 6
+    search = sqlite3.connect(db_path).execute(
+        "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'harbour'").fetchone()[0]
+    assert search == 1 + sqlite3.connect(db_path).execute(
+        "SELECT count(*) FROM documents WHERE key != 'later' AND (title LIKE '%harbour%' OR text LIKE '%harbour%')"
+    ).fetchone()[0]
 
 
 def test_a_database_without_the_newer_columns_gets_them(db_path: Path) -> None:

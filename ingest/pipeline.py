@@ -329,8 +329,9 @@ class Pipeline:
         if decision.story_id is None or not into_story:
             return None
         best = max(into_story, key=lambda link: link.strength)
-        shared = sorted(set(fp.anchors) & set(self.store.documents.anchors_of(best.document_id)))
-        held = self.index.documents.get(best.document_id)
+        held = self.index.documents.get(best.document_id)  # (a link's document is in the index)
+        theirs = held.candidate.anchors if held is not None else self.store.documents.anchors_of(best.document_id)
+        shared = sorted(set(fp.anchors) & set(theirs))
         lexical = round(float(fp.lexical.jaccard(held.candidate.lexical)), 3) if held is not None else None
         return GroupingEvidence(best.document_id, str(best.rule), round(best.strength, 3), tuple(shared), lexical)
 

@@ -111,10 +111,15 @@ class BandTable:
         self._document_of: dict[int, int] = {}        # serial → document, for live insertions only
         self._serial_of: dict[int, int] = {}          # document → its live serial
         self._next_serial = 0
+        # A document is queried, then inserted, with the same signature: its keys, made once.
+        self._last_keys: tuple[Signature, np.ndarray] | None = None
 
     def keys_of(self, minhash: Signature) -> np.ndarray:
+        if self._last_keys is not None and self._last_keys[0] is minhash:
+            return self._last_keys[1]
         rows = minhash.hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
         keys: np.ndarray = (rows * self._multipliers).sum(axis=1, dtype=np.uint64) + self._salts
+        self._last_keys = (minhash, keys)
         return keys
 
     def __contains__(self, document_id: int) -> bool:

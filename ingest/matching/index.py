@@ -152,7 +152,7 @@ class StoryIndex:
         # values, exactly as `Signature.jaccard` computes it, one candidate at a time.
         jaccards: list[float] = []
         if verified:
-            equal = np.stack([other.lexical.hashvalues for other in verified]) == fp.lexical.hashvalues
+            equal = np.array([other.lexical.hashvalues for other in verified]) == fp.lexical.hashvalues
             jaccards = (equal.sum(axis=1) / len(fp.lexical.hashvalues)).tolist()
         floor, numbers = self.rules.same_language_floor, numbers_of(anchors)
         with self.rules.one_decision():

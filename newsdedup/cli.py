@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -599,17 +600,38 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool, log_level: str, log
     """Fetch every enabled source now, once, through the pipeline, and exit.
 
     What was fetched before is revalidated (ETag, Last-Modified, body hash), so an
-    unchanged source costs one conditional request. Exit status 1 if a source failed.
+    unchanged source costs one conditional request. A source a running `serve` is
+    polling at that moment is left to it (the crawl leases each source it runs, as the
+    daemon's workers do). Exit status 1 if a source failed.
     """
     import asyncio
 
     from ingest.crawl import Crawler
+    from newsdedup.daemon import LEASE_BUDGET_FACTOR, lease_or_holder, worker_id
 
     _logging("%(message)s", verbose, log_level, log_format)
     settings = _settings(ctx, db=db)
+    worker, lease_seconds = worker_id(), LEASE_BUDGET_FACTOR * settings.crawl.source_run_budget
     with _open_store(settings) as store:
+        leased, held = [], []
+        for source in store.sources.all(enabled_only=True):
+            for _ in range(2):  # (neither taken nor held: released that very moment; once more)
+                taken, holder = lease_or_holder(store.sources, source.id, worker, time.time(), lease_seconds,
+                                                due_only=False)
+                if taken is not None or holder is not None:
+                    break
+            if taken is not None:
+                leased.append(taken)
+            elif holder is not None:
+                held.append((source, holder))
+                logging.getLogger("newsdedup.crawl").warning(
+                    "source %s (%s): being polled by %s; left to it", source.id, source.url, holder.worker)
         crawler = Crawler(store, _pipeline(store, settings), settings.crawl, settings.fetch)
-        runs = asyncio.run(crawler.run_sources(store.sources.all(enabled_only=True)))
+        try:
+            runs = asyncio.run(crawler.run_sources(leased))
+        finally:
+            for source in leased:
+                store.sources.release(source.id, worker)
     failed = sum(1 for r in runs if r.error)
     if as_json:
         click.echo(json.dumps({
@@ -618,10 +640,13 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool, log_level: str, log
                       "outcomes": dict(r.outcomes), "errors": dict(r.errors),
                       "error": None if r.error is None else {"kind": r.error.kind.value, "message": r.error.message},
                       "seconds": round(r.seconds, 3)} for r in runs],
+            "left_to_others": [{"source": source.id, "url": source.url, "held_by": holder.worker}
+                               for source, holder in held],
         }, ensure_ascii=False))
     else:
+        others = f", {len(held)} left to the process polling them" if held else ""
         click.echo(f"{len(runs)} sources: {sum(r.news for r in runs)} documents stored or changed, "
-                   f"{failed} sources failed")
+                   f"{failed} sources failed{others}")
     sys.exit(1 if failed else 0)
 
 

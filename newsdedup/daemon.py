@@ -62,6 +62,8 @@ from newsdedup.config import Settings
 from storage import Source, StorageError, StorageReadOnly, open_database
 from storage.clock import parse_utc
 from storage.factory import is_postgres_url
+from storage.interfaces import SourceStore
+from storage.model import SourceLease
 
 log = logging.getLogger("newsdedup.daemon")
 
@@ -112,6 +114,23 @@ def is_dead_here(worker: str) -> bool:
     except PermissionError:  # it exists, as another user's process
         return False
     return False
+
+
+def lease_or_holder(sources: SourceStore, source_id: int, worker: str, now: float, lease_seconds: float, *,
+                    due_only: bool = True) -> tuple[Source | None, SourceLease | None]:
+    """The source leased to `worker` (taken over from its holder if that was a process of this
+    host that is gone), or None and who holds it (None too: not due, or released that moment)."""
+    source = sources.lease(source_id, worker, now, lease_seconds, due_only=due_only)
+    if source is not None:
+        return source, None
+    holder = sources.lease_holder(source_id, now)
+    if holder is not None and is_dead_here(holder.worker):
+        source = sources.lease(source_id, worker, now, lease_seconds, take_from=holder.worker, due_only=due_only)
+        if source is not None:
+            log.info("source %s: taking over from %s, which is no longer running", source_id, holder.worker)
+            return source, None
+        holder = sources.lease_holder(source_id, now)
+    return None, holder
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -320,16 +339,9 @@ class Daemon:
         run it meanwhile (look again at its next due time)."""
         sources = self.store.sources
         now = time.time()
-        source = sources.lease(source_id, self.worker, now, self.lease_seconds)
+        source, holder = lease_or_holder(sources, source_id, self.worker, now, self.lease_seconds)
         if source is not None:
             return source
-        holder = sources.lease_holder(source_id, now)
-        if holder is not None and is_dead_here(holder.worker):
-            source = sources.lease(source_id, self.worker, now, self.lease_seconds, take_from=holder.worker)
-            if source is not None:
-                log.info("source %s: taking over from %s, which is no longer running", source_id, holder.worker)
-                return source
-            holder = sources.lease_holder(source_id, now)
         current = sources.get(source_id)
         if current is None or not current.enabled or current.paused_reason is not None:
             return None  # removed, disabled or paused meanwhile: sync_jobs drops its job

@@ -68,9 +68,9 @@ class SourceStore(Protocol):
     def lease_due(self, worker: str, now: float, limit: int, lease_seconds: float) -> list[Source]:
         """Due sources no other worker holds, now held by `worker` until `now + lease_seconds`."""
     def lease(self, source_id: int, worker: str, now: float, lease_seconds: float, *,
-              take_from: str | None = None) -> Source | None:
-        """That one source, held by `worker`, if it is due and no other worker (but `take_from`,
-        known dead) holds it; else None."""
+              take_from: str | None = None, due_only: bool = True) -> Source | None:
+        """That one source, held by `worker`, if it is due (or `due_only` is False) and no other
+        worker (but `take_from`, known dead) holds it; else None."""
     def renew(self, source_id: int, worker: str, now: float, lease_seconds: float) -> bool:
         """Extend `worker`'s lease to `now + lease_seconds`; False if it is no longer `worker`'s."""
     def lease_holder(self, source_id: int, now: float) -> SourceLease | None:

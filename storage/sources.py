@@ -130,17 +130,17 @@ class Sources:
         return [_source(row) for row in rows]
 
     def lease(self, source_id: int, worker: str, now: float, lease_seconds: float, *,
-              take_from: str | None = None) -> Source | None:
+              take_from: str | None = None, due_only: bool = True) -> Source | None:
         """Take one source for `worker` until `now + lease_seconds` if it is due at `now` (enabled,
         not paused) and no other worker holds it; the source, or None (not due: another worker
         has run it meanwhile; or held). `take_from`: a worker known to be dead (its process is
-        gone), whose lease is taken over before it runs out. One statement, so two workers
-        cannot both take it."""
+        gone), whose lease is taken over before it runs out. `due_only` False: due or not (a
+        `crawl` now). One statement, so two workers cannot both take it."""
         cursor = self.conn.execute(
             "UPDATE sources SET leased_until = ?, leased_by = ? WHERE id = ? AND enabled = 1 AND paused_reason IS NULL "
-            "AND (next_due IS NULL OR next_due <= ?) "
+            "AND (? = 0 OR next_due IS NULL OR next_due <= ?) "
             "AND (leased_until IS NULL OR leased_until <= ? OR leased_by = ? OR leased_by = ?)",
-            (now + lease_seconds, worker, source_id, now, now, worker, take_from))
+            (now + lease_seconds, worker, source_id, int(due_only), now, now, worker, take_from))
         return self.get(source_id) if cursor.rowcount == 1 else None
 
     def renew(self, source_id: int, worker: str, now: float, lease_seconds: float) -> bool:

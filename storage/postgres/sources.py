@@ -123,17 +123,19 @@ class PgSources:
         return [_source(row) for row in leased]
 
     def lease(self, source_id: int, worker: str, now: float, lease_seconds: float, *,
-              take_from: str | None = None) -> Source | None:
+              take_from: str | None = None, due_only: bool = True) -> Source | None:
         """Take one source for `worker` until `now + lease_seconds` if it is due at `now` (enabled,
         not paused) and no other worker holds it; the source, or None (not due: another worker
         has run it meanwhile; or held). `take_from`: a worker known to be dead, whose lease is
-        taken over before it runs out. One statement: PostgreSQL re-checks the conditions on a
-        row another worker was changing, so two workers cannot both take it."""
+        taken over before it runs out. `due_only` False: due or not (a `crawl` now). One
+        statement: PostgreSQL re-checks the conditions on a row another worker was changing,
+        so two workers cannot both take it."""
         row = self.conn.one(
             f"UPDATE sources SET leased_until = %s, leased_by = %s WHERE id = %s AND enabled = 1 "
-            "AND paused_reason IS NULL AND (next_due IS NULL OR next_due <= %s) "
+            "AND paused_reason IS NULL AND (NOT %s OR next_due IS NULL OR next_due <= %s) "
             "AND (leased_until IS NULL OR leased_until <= %s OR leased_by = %s OR leased_by = %s) "
-            f"RETURNING {', '.join(_COLUMNS)}", (now + lease_seconds, worker, source_id, now, now, worker, take_from))
+            f"RETURNING {', '.join(_COLUMNS)}",
+            (now + lease_seconds, worker, source_id, due_only, now, now, worker, take_from))
         return _source(row) if row else None
 
     def renew(self, source_id: int, worker: str, now: float, lease_seconds: float) -> bool:

@@ -155,6 +155,39 @@ def test_the_first_run_ends_with_the_url_and_logs_json_when_asked(tmp_path: Path
     assert lines[-1].startswith("serving http://127.0.0.1:PORT/") and status == 0
 
 
+def test_crawl_leaves_a_source_being_polled_to_its_poller_and_takes_over_a_dead_ones(
+        db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-shot crawl beside a running `serve` must not poll a source twice at once: it leases
+    each source it runs, as the daemon's workers do, and gives the leases back when it is done."""
+    from newsdedup.daemon import lease_host
+    from tests.site.server import NewsSite
+
+    monkeypatch.setenv("NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES", "1")
+    monkeypatch.setenv("NEWSDEDUP_PER_HOST_DELAY", "0")
+    with NewsSite() as polled, NewsSite() as orphaned:
+        for site in (polled, orphaned):
+            run_cli("sources", "add", site.url + "/feed.xml", "--db", db_path)
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        with Store(str(db_path)) as store:
+            first, second = store.sources.all()
+            # One held by a worker on another host (alive as far as anyone here can tell), one by a
+            # process of this host that is gone (a crawl or daemon killed mid-run).
+            assert store.sources.lease(first.id, "elsewhere:4242", time.time(), 600, due_only=False)
+            assert store.sources.lease(second.id, f"{lease_host()}:{dead}", time.time(), 600, due_only=False)
+        result = run_cli("crawl", "--db", db_path, "--json", "--log-level", "warning")
+        assert polled.state.requests_to("/feed.xml") == []
+        assert len(orphaned.state.requests_to("/feed.xml")) == 1
+    summary = json.loads(result.output.splitlines()[-1])
+    assert [run["url"] for run in summary["runs"]] == [orphaned.url + "/feed.xml"]
+    assert summary["left_to_others"] == [{"source": first.id, "url": polled.url + "/feed.xml",
+                                          "held_by": "elsewhere:4242"}]
+    assert "being polled by elsewhere:4242; left to it" in result.output and result.exit_code == 0
+    with Store(str(db_path)) as store:
+        assert store.sources.lease_holder(second.id, time.time()) is None  # given back
+        assert store.sources.lease_holder(first.id, time.time()).worker == "elsewhere:4242"  # not its own
+
+
 def test_crawl_json_summarises_each_source_and_status_shows_it_healthy(db_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.site.server import NewsSite

@@ -81,10 +81,12 @@ class Store:
             self.conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrate(self.conn)
+            self.documents = Documents(self.conn)
+            with self.transaction():
+                self.documents.index_missed()
         except BaseException:
             raw.close()
             raise
-        self.documents = Documents(self.conn)
         self.sources = Sources(self.conn)
         self.errors = IngestErrors(self.conn)
 
@@ -104,11 +106,11 @@ class Store:
         try:
             yield
             self.documents.index_added()
+            self.conn.execute("COMMIT")
         except BaseException:
             self.documents.forget_added()
-            self.conn.rollback()
+            self.conn.rollback()  # (a failed COMMIT, too, must not leave the transaction open)
             raise
-        self.conn.execute("COMMIT")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -19,8 +19,11 @@ from storage.factory import OpenDatabase
 from storage.model import ClusterRow
 
 if TYPE_CHECKING:
+    from ingest.crawl import SourceRun
     from ingest.pipeline import Pipeline
     from ingest.replay import ReplaySummary
+    from storage import Source
+    from storage.model import SourceLease
 
 DB_HELP = "SQLite database file [env NEWSDEDUP_DB; default newsdedup.db in the working directory]"
 
@@ -607,31 +610,43 @@ def crawl(ctx: click.Context, db: str | None, verbose: bool, log_level: str, log
     import asyncio
 
     from ingest.crawl import Crawler
-    from newsdedup.daemon import LEASE_BUDGET_FACTOR, lease_or_holder, worker_id
+    from ingest.fetch import Fetcher
+    from newsdedup.leases import LEASE_BUDGET_FACTOR, keep_lease, lease_or_holder, release, worker_id
 
     _logging("%(message)s", verbose, log_level, log_format)
     settings = _settings(ctx, db=db)
     worker, lease_seconds = worker_id(), LEASE_BUDGET_FACTOR * settings.crawl.source_run_budget
-    with _open_store(settings) as store:
-        leased, held = [], []
-        for source in store.sources.all(enabled_only=True):
-            for _ in range(2):  # (neither taken nor held: released that very moment; once more)
-                taken, holder = lease_or_holder(store.sources, source.id, worker, time.time(), lease_seconds,
-                                                due_only=False)
-                if taken is not None or holder is not None:
-                    break
-            if taken is not None:
-                leased.append(taken)
-            elif holder is not None:
+    held: list[tuple[Source, SourceLease]] = []
+
+    async def run_leased(crawler: Crawler, fetcher: Fetcher, source: Source) -> SourceRun | None:
+        """The source's run while this process holds its lease (renewed, then given back);
+        None when another process is polling it."""
+        for _ in range(2):  # (neither taken nor held: released that very moment; once more)
+            taken, holder = lease_or_holder(crawler.store.sources, source.id, worker, time.time(), lease_seconds,
+                                            due_only=False)
+            if taken is not None or holder is not None:
+                break
+        if taken is None:
+            if holder is not None:
                 held.append((source, holder))
                 logging.getLogger("newsdedup.crawl").warning(
                     "source %s (%s): being polled by %s; left to it", source.id, source.url, holder.worker)
-        crawler = Crawler(store, _pipeline(store, settings), settings.crawl, settings.fetch)
+            return None
+        renewals = asyncio.create_task(keep_lease(crawler.store.sources, source.id, worker, lease_seconds))
         try:
-            runs = asyncio.run(crawler.run_sources(leased))
+            return await crawler.run_source(fetcher, taken)
         finally:
-            for source in leased:
-                store.sources.release(source.id, worker)
+            renewals.cancel()
+            release(crawler.store.sources, source.id, worker, lease_seconds)
+
+    async def run_all(crawler: Crawler) -> list[SourceRun]:
+        async with Fetcher(settings.fetch) as fetcher:
+            runs = await asyncio.gather(*(run_leased(crawler, fetcher, source)
+                                          for source in crawler.store.sources.all(enabled_only=True)))
+        return [run for run in runs if run is not None]
+
+    with _open_store(settings) as store:
+        runs = asyncio.run(run_all(Crawler(store, _pipeline(store, settings), settings.crawl, settings.fetch)))
     failed = sum(1 for r in runs if r.error)
     if as_json:
         click.echo(json.dumps({

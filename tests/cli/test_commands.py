@@ -159,7 +159,7 @@ def test_crawl_leaves_a_source_being_polled_to_its_poller_and_takes_over_a_dead_
         db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-shot crawl beside a running `serve` must not poll a source twice at once: it leases
     each source it runs, as the daemon's workers do, and gives the leases back when it is done."""
-    from newsdedup.daemon import lease_host
+    from newsdedup.leases import lease_host
     from tests.site.server import NewsSite
 
     monkeypatch.setenv("NEWSDEDUP_ALLOW_PRIVATE_ADDRESSES", "1")

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from newsdedup.daemon import lease_host
+from newsdedup.leases import lease_host
 from storage import Store
 from tests.site import content
 from tests.site.server import NewsSite

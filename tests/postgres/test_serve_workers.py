@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdedup.daemon import lease_host
+from newsdedup.leases import lease_host
 from storage import open_database
 from tests.daemon.test_daemon import ARTICLES, DaemonProcess
 from tests.site import content

@@ -86,6 +86,19 @@ def test_one_source_is_taken_by_one_worker_and_not_after_its_run(database: OpenD
     assert database.sources.lease(source, "w2", NOW + 900, LEASE) is not None
 
 
+def test_a_crawl_now_leases_a_source_due_or_not_but_never_a_held_one(database: OpenDatabase) -> None:
+    """`newsdedup crawl` runs every source now (due_only=False), and still not one another holds."""
+    later, held, paused = add_sources(database, 3)
+    for source in (later, held):
+        database.sources.record_run(source, kind="feed", next_due=NOW + 600)
+    database.sources.pause(paused, "broken")
+    assert database.sources.lease(held, "serve", NOW - 1000, LEASE, due_only=False) is not None
+    assert database.sources.lease(later, "crawl", NOW, LEASE) is None                     # not due
+    assert database.sources.lease(later, "crawl", NOW, LEASE, due_only=False) is not None
+    assert database.sources.lease(held, "crawl", NOW - 999, LEASE, due_only=False) is None  # serve's
+    assert database.sources.lease(paused, "crawl", NOW, LEASE, due_only=False) is None      # paused
+
+
 def test_workers_taking_one_source_at_once_get_it_once(database_url: str, database: OpenDatabase) -> None:
     (source,) = add_sources(database, 1)
     winners: list[str] = []

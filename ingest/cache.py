@@ -11,7 +11,7 @@ cannot be written, or there is no home to put it in, each process derives its ow
 
 Tables of versions no longer installed would stay forever (~45 MB per py3langid and wordfreq
 install): a read marks its table used (the directory's mtime, at most once a day), and
-deriving a table removes the others unused for UNUSED_DAYS.
+deriving a table removes the other versions of it unused for UNUSED_DAYS.
 """
 
 from __future__ import annotations
@@ -117,13 +117,22 @@ def _mark_used(path: Path) -> None:
         pass
 
 
+def _family(name: str) -> tuple[str, str]:
+    """What a `name_for` name ("kind-format-source-size-mtime") was derived from, whatever its
+    format and version: (kind, source file name). A name of another shape is its own family."""
+    parts = name.split("-")
+    return (parts[0], parts[-3]) if len(parts) >= 5 else (name, "")
+
+
 def _remove_unused(parent: Path, keep: str) -> None:
-    """Remove the tables (not temporaries) that no process has read for UNUSED_DAYS. A process
-    still mapping one keeps its pages; one that reads it later derives it again."""
+    """Remove the other versions of table `keep` (same kind, same source file) that no process
+    has read for UNUSED_DAYS. A process still mapping one keeps its pages; one that reads it
+    later derives it again."""
     oldest = time.time() - UNUSED_DAYS * 86400
     for entry in parent.iterdir():
         try:
-            if entry.name != keep and entry.suffix != ".tmp" and entry.is_dir() and entry.stat().st_mtime < oldest:
+            if (entry.name != keep and entry.suffix != ".tmp" and _family(entry.name) == _family(keep)
+                    and entry.is_dir() and entry.stat().st_mtime < oldest):
                 shutil.rmtree(entry, ignore_errors=True)
         except OSError:
             pass

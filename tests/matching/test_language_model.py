@@ -130,20 +130,26 @@ def test_the_widening_of_the_table_is_exact(compact: language_model.CompactIdent
     assert np.array_equal(compact._rows(rows), compact.nb_ptc[rows].astype(np.float32))
 
 
-def test_tables_unused_for_a_month_are_removed_when_another_is_derived(tmp_path: Path) -> None:
-    """An upgrade's new tables must not pile up beside the old ones forever; tables still read are kept."""
+def test_old_versions_unused_for_a_month_are_removed_when_a_new_one_is_derived(tmp_path: Path) -> None:
+    """An upgrade's new tables must not pile up beside the old ones forever; a version still read
+    (another install) and other tables (another language's list) are kept."""
     def small() -> dict[str, np.ndarray]:
         return {"values": np.arange(4)}
 
     def valid(arrays: cache.Arrays) -> bool:
         return "values" in arrays
 
-    tmp_path = tmp_path / "cache"  # (the test's own directory holds its settings file)
-    month_and_a_day_ago = time.time() - (cache.UNUSED_DAYS + 1) * 86400
-    for name in ("old-version", "old-but-read", "recent"):
-        cache.table(name, small, valid, tmp_path)
-    os.utime(tmp_path / "old-version", (month_and_a_day_ago, month_and_a_day_ago))
-    os.utime(tmp_path / "old-but-read", (month_and_a_day_ago, month_and_a_day_ago))
-    cache.table("old-but-read", small, valid, tmp_path)  # a read marks it used
-    cache.table("new-version", small, valid, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-version", "old-but-read", "recent"]
+    base, month_and_a_day_ago = tmp_path / "cache", time.time() - (cache.UNUSED_DAYS + 1) * 86400
+    model, other = tmp_path / "model.bin", tmp_path / "other.bin"
+    names = []
+    for size in (1, 2, 3):  # three versions of one source file
+        model.write_bytes(b"x" * size)
+        names.append(cache.name_for(model, "kind-1"))
+    other.write_bytes(b"y")
+    old, read, new, elsewhere = [*names, cache.name_for(other, "kind-1")]
+    for name in (old, read, elsewhere):
+        cache.table(name, small, valid, base)
+        os.utime(base / name, (month_and_a_day_ago, month_and_a_day_ago))
+    cache.table(read, small, valid, base)  # a read marks it used
+    cache.table(new, small, valid, base)
+    assert sorted(p.name for p in base.iterdir()) == sorted([read, new, elsewhere])

@@ -110,12 +110,7 @@ class CompactIdentifier:
         is_state = found != -2
         longest = _MAX_STATE - 1 - np.argmax(is_state[::-1], axis=0)
         counted = found[longest, np.arange(n)]
-        counted = counted[counted >= 0]
-        if not len(counted):
-            return counted, counted
-        features, first, counts = np.unique(counted, return_index=True, return_counts=True)
-        order = np.argsort(first, kind="stable")
-        return features[order], counts[order]
+        return _distinct_in_order(counted[counted >= 0])
 
     def classify(self, text: str) -> tuple[str, float]:
         """The most likely language of `text` and its probability."""
@@ -136,6 +131,19 @@ class CompactIdentifier:
             scores[j] = 0.0
         best = int(scores.argmax())
         return self.nb_classes[best], float(scores[best])
+
+
+def _distinct_in_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values, in order of first appearance, and how often each appears: what
+    `np.unique` with its indices and counts gives, reordered, in fewer passes."""
+    if not len(values):
+        return values, values
+    order = np.argsort(values, kind="stable")  # stable: each run of equal values starts at its first
+    ordered = values[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    by_appearance = np.argsort(order[starts])
+    counts = np.diff(np.append(starts, len(values)))
+    return ordered[starts][by_appearance], counts[by_appearance]
 
 
 def _all_negative_normal(half: np.ndarray) -> bool:

@@ -58,13 +58,19 @@ class Connection:
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
+    # The statements a write runs (a dozen per document) catch errors inline: `errors()`, a
+    # generator's context, costs more than a short statement's own Python side.
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        with self.errors():
+        try:
             return self.raw.execute(sql, tuple(params))
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
 
     def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        with self.errors():
+        try:
             self.raw.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
 
     def executescript(self, script: str) -> None:
         with self.errors():
@@ -72,12 +78,16 @@ class Connection:
 
     def one(self, sql: str, params: Iterable[Any] = ()) -> Any:
         """The first row of a query, or None."""
-        with self.errors():
+        try:
             return self.raw.execute(sql, tuple(params)).fetchone()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
 
     def all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        with self.errors():
+        try:
             return self.raw.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
         """Rows one at a time (for scans too large to hold), errors translated as they come."""

@@ -77,7 +77,9 @@ def normalise(text: str) -> str:
 
 
 def _hash_ngrams(text: str, n: int) -> np.ndarray:
-    """32-bit hashes of every character n-gram of `text`, computed with numpy in one pass."""
+    """32-bit hashes of every character n-gram of `text`, computed with numpy in one pass.
+    A repeated n-gram repeats its hash: MinHash takes minimums, which repeats do not change,
+    and removing them (a sort) cost more than the minimums over them (two thirds of this)."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(codes) < n:
         codes = np.pad(codes, (0, n - len(codes)))
@@ -88,7 +90,7 @@ def _hash_ngrams(text: str, n: int) -> np.ndarray:
         h ^= h >> np.uint64(29)
         h *= _MIX
         h ^= h >> np.uint64(32)
-    return np.unique(h & np.uint64(0xFFFFFFFF))
+    return h & np.uint64(0xFFFFFFFF)
 
 
 def lexical_minhash(text: str, lang: str, settings: MatchSettings) -> Signature:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ingest.matching.candidates import BandCandidates, CandidateIndex
 from ingest.matching.fingerprint import Fingerprint, minhash_from_bytes
-from ingest.matching.links import Candidate, Link, LinkRules, numbers_of
+from ingest.matching.links import Candidate, Link, LinkRules, is_date_part, numbers_of
 from ingest.matching.minhash import Signature
 from ingest.matching.settings import MatchSettings
 from storage.model import ChangeKind, StoredSignature
@@ -154,16 +154,18 @@ class StoryIndex:
         if verified:
             equal = np.array([other.lexical.hashvalues for other in verified]) == fp.lexical.hashvalues
             jaccards = (equal.sum(axis=1) / len(fp.lexical.hashvalues)).tolist()
-        floor, numbers = self.rules.same_language_floor, numbers_of(anchors)
+        numbers = numbers_of(anchors)
+        # Another text shares more than dates with this one when it holds one of these.
+        not_dates = frozenset(token for token in anchors if not is_date_part(token))
         with self.rules.one_decision():
             for other, jaccard in zip(verified, jaccards, strict=True):
-                if jaccard < floor and other.lang == lang:
-                    continue  # no rule can link them (LinkRules.worth_verifying)
-                link = self.rules.link(lang, fp.lexical, anchors, fp.anchors, other, lexical_jaccard=jaccard,
-                                       numbers=numbers)
-                if link.strength > 0:
-                    links.append(link)
-                    sums[link.story_id] = sums.get(link.story_id, 0.0) + link.strength
+                if not self.rules.worth_verifying(other.lang == lang, jaccard, not not_dates.isdisjoint(other.anchors)):
+                    continue  # no rule can link them
+                rule, strength = self.rules.judge(lang, fp.lexical, anchors, fp.anchors, other,
+                                                  lexical_jaccard=jaccard, numbers=numbers)
+                if strength > 0:
+                    links.append(Link(other.id, other.story_id, rule, strength))
+                    sums[other.story_id] = sums.get(other.story_id, 0.0) + strength
         best: tuple[float, str] | None = None
         for story_id, total in sums.items():
             mean = total / min(len(self.story_members[story_id]), sample)

@@ -75,6 +75,9 @@ class Link:
     strength: float
 
 
+NO_LINK: tuple[Rule, float] = (Rule.NONE, 0.0)  # what `LinkRules.judge` says of most candidates
+
+
 def expressible(a: frozenset[str], lang_a: str, b: frozenset[str], lang_b: str
                 ) -> tuple[frozenset[str], frozenset[str]]:
     """Both anchor sets cut to what a Chinese or Japanese text can share with an alphabetic one.
@@ -195,7 +198,16 @@ class LinkRules:
              numbers: frozenset[str] | None = None) -> Link:
         """Verify `other` against a new document (`sequence`: its `anchors` in order of appearance;
         `lexical_jaccard`: the two signatures' Jaccard, and `numbers`: `numbers_of(anchors)`, when
-        the caller computed them already).
+        the caller computed them already)."""
+        rule, strength = self.judge(lang, lexical, anchors, sequence, other, lexical_jaccard=lexical_jaccard,
+                                    numbers=numbers)
+        return Link(other.id, other.story_id, rule, strength)
+
+    def judge(self, lang: str, lexical: Signature, anchors: frozenset[str], sequence: tuple[str, ...],
+              other: Candidate, *, lexical_jaccard: float | None = None,
+              numbers: frozenset[str] | None = None) -> tuple[Rule, float]:
+        """`link`'s rule and strength, `NO_LINK` when none links them (most candidates: the story
+        index makes a `Link` only of the others).
 
         The cheap tests come first (the texts' Jaccard, the shared anchors as sets), so that the
         IDF weights are summed only for candidates that could still link."""
@@ -208,28 +220,26 @@ class LinkRules:
                 anchorless or self.anchor_similarity(anchors, other.anchors)[0] >= s.near_duplicate_anchor):
             # A correction changes a number and stays the same story; a template filled with
             # other names and numbers (results, earnings) does not.
-            return Link(other.id, other.story_id, Rule.NEAR_DUPLICATE, lexical_jaccard / s.near_duplicate)
-        no_link = Link(other.id, other.story_id, Rule.NONE, 0.0)
+            return Rule.NEAR_DUPLICATE, lexical_jaccard / s.near_duplicate
         same_language = other.lang == lang
         if not self.worth_verifying(same_language, lexical_jaccard):
-            return no_link
+            return NO_LINK
         shared = anchors & other.anchors
         if not same_language and all(is_date_part(t) for t in shared):
-            return no_link  # no shared anchors, or a date alone: no story
+            return NO_LINK  # no shared anchors, or a date alone: no story
         if _disjoint_numbers(numbers_of(anchors) if numbers is None else numbers, other.numbers):
-            return no_link
+            return NO_LINK
         if same_language:
             if anchorless:
                 if lexical_jaccard >= s.anchorless_lexical_link:
-                    return Link(other.id, other.story_id, Rule.PARAPHRASE,
-                                lexical_jaccard / s.anchorless_lexical_link)
-                return no_link
+                    return Rule.PARAPHRASE, lexical_jaccard / s.anchorless_lexical_link
+                return NO_LINK
             if lexical_jaccard >= s.lexical_link:
                 anchor_sim, _ = self.anchor_similarity(anchors, other.anchors)
                 if anchor_sim >= s.lexical_anchor_link and self.same_order(sequence, other.sequence, shared):
                     strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
-                    return Link(other.id, other.story_id, Rule.PARAPHRASE, strength)
-            return no_link
+                    return Rule.PARAPHRASE, strength
+            return NO_LINK
         if (lang in CJK_LANGS) != (other.lang in CJK_LANGS):
             mine, theirs = expressible(anchors, lang, other.anchors, other.lang)
             anchor_sim, evidence = self.anchor_similarity(mine, theirs)
@@ -241,14 +251,17 @@ class LinkRules:
             anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
         if anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence \
                 and self.same_order(sequence, other.sequence, shared):
-            return Link(other.id, other.story_id, Rule.TRANSLATION, anchor_sim / s.translation_link)
-        return no_link
+            return Rule.TRANSLATION, anchor_sim / s.translation_link
+        return NO_LINK
 
-    def worth_verifying(self, same_language: bool, lexical_jaccard: float) -> bool:
+    def worth_verifying(self, same_language: bool, lexical_jaccard: float, shares_more_than_dates: bool = True) -> bool:
         """False when no rule can link: same-language texts below both same-language rules'
-        Jaccard (and the near-duplicate one), whatever their anchors say. The cheap test most
-        candidates end with, so the story index asks it before `link`."""
-        return not same_language or lexical_jaccard >= self.same_language_floor
+        Jaccard (and the near-duplicate one), whatever their anchors say; texts of two languages
+        that share no anchor but a date, unless they are near-duplicates. The cheap tests most
+        candidates end with, so the story index asks them before `judge`."""
+        if same_language:
+            return lexical_jaccard >= self.same_language_floor
+        return shares_more_than_dates or lexical_jaccard >= self.settings.near_duplicate
 
     def same_order(self, a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> bool:
         return order_agreement(a, b, shared) >= self.settings.order_agreement

@@ -42,6 +42,10 @@ _MONTHS: dict[str, tuple[str, ...]] = {
     "pl": ("styczn|styczen", "luty|lutego|lutym", "marzec|marca|marcu", "kwietn|kwiecien", "maj|maja|maju",
            "czerw", "lipiec|lipca|lipcu", "sierp", "wrzes", "pazdziern", "listopad", "grudz|grudn|grudzien"),
 }
+# The letters each language's month stems begin with: a word whose folded spelling begins with
+# another is no month, found without folding all of it (most words a text has end there).
+_INITIALS = {lang: frozenset(stem[0] for variants in stems for stem in variants.split("|"))
+             for lang, stems in _MONTHS.items()}
 # Languages that capitalise month names: there a lower-case "may" or "march" is another word.
 _CAPITALISED = frozenset({"en", "de", "nl"})
 # How many letters an inflected form may add to its stem (декабр|я, prosin|ca, lipn|ja).
@@ -54,6 +58,10 @@ def month_token(word: str, lang: str) -> str | None:
     stems = _MONTHS.get(lang)
     if stems is None or word[:1].isupper() != (lang in _CAPITALISED):
         return None  # elsewhere months are lower case: a capitalised "Marco" or "Mars" is a name
+    # (anyascii spells a text character by character, so the first one's spelling begins it.)
+    initial = _folded_initial(word[0])
+    if initial and initial not in _INITIALS[lang]:
+        return None
     folded = anyascii(word).lower()
     best: tuple[int, int] | None = None  # (length of the matching stem, month): the longest stem wins,
     for number, variants in enumerate(stems, start=1):  # so Czech "cervence" is July, not June
@@ -62,6 +70,11 @@ def month_token(word: str, lang: str) -> str | None:
             if folded == stem or (not exact and folded.startswith(stem) and len(folded) - len(stem) <= _ENDING):
                 best = max(best or (0, 0), (len(stem), number))
     return f"m{best[1]}" if best else None
+
+
+@lru_cache(maxsize=4096)
+def _folded_initial(character: str) -> str:
+    return anyascii(character)[:1].lower()
 
 
 # Scripts that write a month as a number with a month word: 12月 (Chinese, Japanese), 12월

@@ -31,3 +31,25 @@ def test_months_written_as_numbers_meet_month_names() -> None:
     for text, lang in [("辉瑞公司2021年12月11日表示", "zh"), ("ファイザーは2021年12月11日に", "ja"),
                        ("Ngày 11 tháng 12 năm 2021, Pfizer cho biết", "vi")]:
         assert {"m12", "11", "2021"} <= set(anchor_tokens(text, lang, MatchSettings())) & en | {"11", "2021"}
+
+
+def test_the_first_letter_check_changes_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check on a word's first letter only ends early what the stems would have refused."""
+    import wordfreq
+
+    from ingest.matching import months
+
+    words = {lang: list(wordfreq.iter_wordlist(lang, "small"))[::7] for lang in months._MONTHS}
+    words = {lang: sample + [w.capitalize() for w in sample] for lang, sample in words.items()}
+    quick = {(w, lang): month_token(w, lang) for lang, sample in words.items() for w in sample}
+    month_token.cache_clear()
+    class Everything:
+        def __contains__(self, letter: object) -> bool:
+            return True
+
+    monkeypatch.setattr(months, "_INITIALS", {lang: Everything() for lang in months._MONTHS})
+    try:
+        assert {(w, lang): month_token(w, lang) for (w, lang) in quick} == quick
+    finally:
+        month_token.cache_clear()
+    assert sum(token is not None for token in quick.values()) > 50  # the sample holds months

@@ -28,6 +28,19 @@ def test_same_zipf_frequency_as_wordfreq(lang: str) -> None:
     assert differing == []
 
 
+def test_plain_ascii_words_are_their_own_tokens_in_every_language() -> None:
+    """What the quick path of `_word_frequency` takes for granted, in every language with a list."""
+    from wordfreq.language_info import get_language_info
+    from wordfreq.tokens import lossy_tokenize
+
+    langs = [lang for lang in wordfreq.available_languages("small") if get_language_info(lang)["tokenizer"] == "regex"]
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(1, 14))) for _ in range(500)]
+    words += ["i", "ii", "ij", "istanbul", "llorar", "oe", "ss"]
+    assert len(langs) > 30
+    assert [(w, lang) for lang in langs for w in words if lossy_tokenize(w, lang) != [w]] == []
+
+
 def test_a_language_without_a_list_is_left_to_wordfreq() -> None:
     # (Chinese, which needs jieba, is never asked: the anchor rules skip CJK languages.)
     for lang in ("liv", "sah"):

@@ -23,7 +23,7 @@ class ReadSettings(Section):
         1, "processes that extract and fingerprint ahead while one decides and writes (same stories; "
            "1: none; each holds its own copy of the language model in memory)", check=POSITIVE)
     replay_batch: int = setting(
-        64, "documents a replay writes per transaction (the same stories; a commit costs more than a short "
+        256, "documents a replay writes per transaction (the same stories; a commit costs more than a short "
             "document's write; other writers wait for at most one batch; a crash redoes at most one)",
         check=POSITIVE)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
     from ingest.replay import ReplaySummary
     from storage import Source
     from storage.model import SourceLease
+
+# Python's collector looks for reference cycles after every 700 new container objects, and its
+# fuller passes walk every object alive: the live matching index holds millions (candidates,
+# anchor sets, dicts), so a replay's writing process spent ~6% of its CPU there. This code makes
+# few cycles; collections 30 times rarer left wmt22's peak memory as it was.
+GC_NEW_OBJECTS_THRESHOLD = 20_000
 
 DB_HELP = "SQLite database file [env NEWSDEDUP_DB; default newsdedup.db in the working directory]"
 
@@ -61,6 +68,7 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     Settings: ./newsdedup.toml, NEWSDEDUP_<SETTING> variables or flags (README, "Settings").
     """
     ctx.obj = config_file
+    gc.set_threshold(GC_NEW_OBJECTS_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _settings(ctx: click.Context, **overrides: object) -> Settings:

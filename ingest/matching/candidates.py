@@ -16,7 +16,7 @@ Two MinHash LSH indexes, one per fingerprint view, behind this small interface:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -112,15 +112,21 @@ class BandTable:
         self._serial_of: dict[int, int] = {}          # document → its live serial
         self._next_serial = 0
         # A document is queried, then inserted, with the same signature: its keys, made once.
-        self._last_keys: tuple[Signature, np.ndarray] | None = None
+        self._last_keys: tuple[Signature, np.ndarray, list[int]] | None = None
 
     def keys_of(self, minhash: Signature) -> np.ndarray:
         if self._last_keys is not None and self._last_keys[0] is minhash:
             return self._last_keys[1]
         rows = minhash.hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
-        keys: np.ndarray = (rows * self._multipliers).sum(axis=1, dtype=np.uint64) + self._salts
-        self._last_keys = (minhash, keys)
+        # (integer products and sums wrap modulo 2^64; a matrix product is one pass)
+        keys: np.ndarray = rows @ self._multipliers + self._salts
+        self._last_keys = (minhash, keys, keys.tolist())
         return keys
+
+    def _key_list(self, minhash: Signature) -> list[int]:
+        self.keys_of(minhash)
+        assert self._last_keys is not None
+        return self._last_keys[2]
 
     def __contains__(self, document_id: int) -> bool:
         return document_id in self._serial_of
@@ -134,9 +140,13 @@ class BandTable:
         self._next_serial += 1
         self._document_of[serial] = document_id
         self._serial_of[document_id] = serial
-        keys = self.keys_of(minhash).tolist()
+        keys = self._key_list(minhash)
+        recent = self._recent
         for key in keys:
-            self._recent.setdefault(key, []).append(serial)
+            if key in recent:
+                recent[key].append(serial)
+            else:
+                recent[key] = [serial]
         self._pending_keys.extend(keys)
         self._pending_serials.extend([serial] * self.bands)
         if len(self._pending_keys) >= MERGE_AFTER_KEYS:
@@ -156,10 +166,13 @@ class BandTable:
             high = np.searchsorted(self._keys, keys, side="right")
             for start, end in zip(low[high > low].tolist(), high[high > low].tolist(), strict=True):
                 serials.update(self._serials[start:end].tolist())
-        for key in keys.tolist():
-            serials.update(self._recent.get(key, ()))
-        document_of = self._document_of
-        return {document_of[serial] for serial in serials if serial in document_of}
+        recent = self._recent
+        for key in self._key_list(minhash):
+            if key in recent:
+                serials.update(recent[key])
+        found: set[int | None] = set(map(self._document_of.get, serials))
+        found.discard(None)  # a removed insertion's serial
+        return cast(set[int], found)
 
     def _merge(self) -> None:
         """Join the recent keys to the sorted arrays, dropping the keys of removed insertions."""

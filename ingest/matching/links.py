@@ -138,6 +138,18 @@ def order_agreement(a: Sequence[str], b: Sequence[str], shared: frozenset[str]) 
     return len(tails) / len(shared)
 
 
+class _Weights(dict[str, float]):
+    """Each token's weight, computed on its first look-up: the look-ups that find one run in C."""
+
+    def __init__(self, weight: Callable[[str], float]) -> None:
+        super().__init__()
+        self._weight = weight
+
+    def __missing__(self, token: str) -> float:
+        value = self[token] = self._weight(token)
+        return value
+
+
 class LinkRules:
     """The rules above, with the stream's IDF weights (`weight`) to compare anchors by."""
 
@@ -153,32 +165,27 @@ class LinkRules:
         # Below this lexical Jaccard no rule links two texts of one language (see worth_verifying).
         self.same_language_floor = min(settings.anchorless_lexical_link, settings.lexical_link,
                                        settings.near_duplicate)
-        self._weights: dict[str, float] | None = None
+        self._weights: _Weights | None = None
         self._totals: dict[frozenset[str], float] = {}
 
     @contextmanager
     def one_decision(self) -> Iterator[None]:
         """Within the block, weights are computed once per token and set totals once per set."""
-        self._weights, self._totals = {}, {}
+        self._weights, self._totals = _Weights(self.weight), {}
         try:
             yield
         finally:
             self._weights, self._totals = None, {}
 
-    def _weight(self, token: str) -> float:
-        if self._weights is None:
-            return self.weight(token)
-        value = self._weights.get(token)
-        if value is None:
-            value = self._weights[token] = self.weight(token)
-        return value
+    def _weight_of(self) -> Callable[[str], float]:
+        return self.weight if self._weights is None else self._weights.__getitem__
 
     def _total(self, tokens: frozenset[str]) -> float:
         if self._weights is None:
             return math.fsum(map(self.weight, tokens))
         total = self._totals.get(tokens)
         if total is None:
-            total = self._totals[tokens] = math.fsum(map(self._weight, tokens))
+            total = self._totals[tokens] = math.fsum(map(self._weights.__getitem__, tokens))
         return total
 
     def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
@@ -188,7 +195,7 @@ class LinkRules:
             return 0.0, 0.0
         total_a = self._total(a)
         total_b = self._total(b)
-        evidence = math.fsum(map(self._weight, shared))
+        evidence = math.fsum(map(self._weight_of(), shared))
         if total_a <= 0 or total_b <= 0:
             return 0.0, evidence
         return evidence / math.sqrt(total_a * total_b), evidence

@@ -24,7 +24,7 @@ from ingest import language
 from ingest.errors import ErrorKind, IngestError
 from ingest.matching.settings import MatchSettings
 from ingest.pipeline import UNCHANGED, Pipeline, Prepared, prepare
-from ingest.readers import RawDocument, ReadFailure, Rereader, read_inputs
+from ingest.readers import ReadFailure, Rereader, read_inputs
 from storage import ChangeKind
 
 
@@ -81,31 +81,29 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
         located.sort(key=lambda entry: entry[0])
     elif order != "input":
         raise ValueError(f"replay_order must be 'sorted' or 'input', not {order!r}")
-    rereader = Rereader(max_bytes)
-    inputs = ((origin, size, rereader.read(locator, origin)) for _, locator, origin, size in located)
-    batch: list[tuple[str, int, RawDocument, Prepared]] = []
+    entries = ((origin, size, locator) for _, locator, origin, size in located)
+    batch: list[tuple[str, int, list[str], Prepared]] = []
 
     def write_batch() -> None:
-        for (origin, size, raw, _), result in zip(batch, pipeline.ingest_batch([item[3] for item in batch]),
-                                                  strict=True):
+        for (origin, size, repairs, _), result in zip(batch, pipeline.ingest_batch([item[3] for item in batch]),
+                                                      strict=True):
             if isinstance(result, IngestError):
                 fail(origin, result)
             else:
                 summary.outcomes[result.label] += 1
-                for repair in raw.repairs:
+                for repair in repairs:
                     on_warning(origin, repair)
             on_progress(size)
         batch.clear()
 
-    with rereader:  # closes the corpus file, whatever happens
-        for origin, size, raw, prepared in _prepared(inputs, pipeline.settings, workers):
-            if isinstance(raw, ReadFailure):
+    with Rereader(max_bytes) as rereader:  # closes the corpus file, whatever happens
+        for origin, size, read in _prepared(entries, rereader, pipeline.settings, workers):
+            if isinstance(read, ReadFailure):
                 write_batch()  # failures are reported in input order too
-                fail(raw.origin, raw.error)
+                fail(read.origin, read.error)
                 on_progress(size)
                 continue
-            # Without workers the fingerprint waits for the batch, which skips it for unchanged documents.
-            batch.append((origin, size, raw, prepared or prepare(raw, pipeline.settings, with_fingerprint=False)))
+            batch.append((origin, size, *read))
             if len(batch) >= batch_size:
                 write_batch()
         write_batch()
@@ -126,16 +124,21 @@ LOOKAHEAD_CHUNKS_PER_WORKER = 6
 # it waited for a core while workers ran ahead (wmt22 with 2 workers: 9.9 s against 10.8).
 WORKER_NICENESS = 10
 
-_Input = tuple[str, int, "RawDocument | ReadFailure"]
-_Output = tuple[str, int, "RawDocument | ReadFailure", "Prepared | None"]
+_Entry = tuple[str, int, tuple[str, int, str]]           # origin, size, locator
+# What was read of an entry: its failure, or what reading mended and the document prepared
+# (fingerprinted by a worker; without workers the fingerprint waits for the batch, which
+# skips it for unchanged documents).
+_Read = ReadFailure | tuple[list[str], Prepared]
 
 
-def _prepared(inputs: Iterator[_Input], settings: MatchSettings, workers: int) -> Iterator[_Output]:
-    """The inputs in their order, each with its `Prepared` when worker processes made it
-    (None: the pipeline prepares it itself)."""
+def _prepared(entries: Iterator[_Entry], rereader: Rereader, settings: MatchSettings,
+              workers: int) -> Iterator[tuple[str, int, _Read]]:
+    """The entries in their order, each read and prepared: here, or by `workers` processes, which
+    read the records themselves (a corpus line parsed here, then sent, cost this process — the
+    pipeline's narrowest stage — more than its file offset does)."""
     if workers <= 1:
-        for origin, size, raw in inputs:
-            yield origin, size, raw, None
+        for origin, size, locator in entries:
+            yield origin, size, _read_and_prepare(rereader, locator, origin, settings, with_fingerprint=False)
         return
     # fork: the workers start with the parent's modules and models loaded, and leave by
     # os._exit, so they never touch the parent's database connection. The language model is
@@ -144,18 +147,39 @@ def _prepared(inputs: Iterator[_Input], settings: MatchSettings, workers: int) -
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=os.nice,
                              initargs=(WORKER_NICENESS,)) as pool:
-        pending: deque[tuple[list[_Input], Future[list[Prepared]] | None]] = deque()
-        for chunk in _chunks(inputs, PREPARE_CHUNK):
-            raws = [raw for _, _, raw in chunk if isinstance(raw, RawDocument)]
-            pending.append((chunk, pool.submit(_prepare_all, raws, settings) if raws else None))
+        pending: deque[tuple[list[_Entry], Future[list[_Read]]]] = deque()
+        for chunk in _chunks(entries, PREPARE_CHUNK):
+            jobs = [(locator, origin) for origin, _, locator in chunk]
+            pending.append((chunk, pool.submit(_read_and_prepare_all, jobs, rereader.max_bytes, settings)))
             if len(pending) >= workers * LOOKAHEAD_CHUNKS_PER_WORKER:
                 yield from _done(*pending.popleft())
         while pending:
             yield from _done(*pending.popleft())
 
 
-def _chunks(inputs: Iterator[_Input], size: int) -> Iterator[list[_Input]]:
-    chunk: list[_Input] = []
+def _read_and_prepare(rereader: Rereader, locator: tuple[str, int, str], origin: str, settings: MatchSettings,
+                      *, with_fingerprint: bool = True) -> _Read:
+    raw = rereader.read(locator, origin)
+    if isinstance(raw, ReadFailure):
+        return raw
+    return raw.repairs, prepare(raw, settings, with_fingerprint=with_fingerprint)
+
+
+# A worker's own reader, opened on its first chunk: its file position is its own (a file the
+# parent opened before forking would share one position between the processes).
+_worker_rereader: Rereader | None = None
+
+
+def _read_and_prepare_all(jobs: list[tuple[tuple[str, int, str], str]], max_bytes: int,
+                          settings: MatchSettings) -> list[_Read]:
+    global _worker_rereader
+    if _worker_rereader is None or _worker_rereader.max_bytes != max_bytes:
+        _worker_rereader = Rereader(max_bytes)
+    return [_read_and_prepare(_worker_rereader, locator, origin, settings) for locator, origin in jobs]
+
+
+def _chunks(inputs: Iterator[_Entry], size: int) -> Iterator[list[_Entry]]:
+    chunk: list[_Entry] = []
     for item in inputs:
         chunk.append(item)
         if len(chunk) == size:
@@ -165,11 +189,6 @@ def _chunks(inputs: Iterator[_Input], size: int) -> Iterator[list[_Input]]:
         yield chunk
 
 
-def _prepare_all(raws: list[RawDocument], settings: MatchSettings) -> list[Prepared]:
-    return [prepare(raw, settings) for raw in raws]
-
-
-def _done(chunk: list[_Input], job: Future[list[Prepared]] | None) -> Iterator[_Output]:
-    made = iter(job.result() if job is not None else ())
-    for origin, size, raw in chunk:
-        yield origin, size, raw, next(made) if isinstance(raw, RawDocument) else None
+def _done(chunk: list[_Entry], job: Future[list[_Read]]) -> Iterator[tuple[str, int, _Read]]:
+    for (origin, size, _), read in zip(chunk, job.result(), strict=True):
+        yield origin, size, read

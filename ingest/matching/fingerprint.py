@@ -26,7 +26,7 @@ from anyascii import anyascii
 from wordfreq import available_languages
 
 from ingest.matching.minhash import Signature, minhash
-from ingest.matching.months import month_token, numeric_month
+from ingest.matching.months import month_token, months_capitalised, numeric_month
 from ingest.matching.settings import MatchSettings
 from ingest.matching.wordlists import zipf
 
@@ -174,6 +174,7 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
         text = _spell_out_myriads(text)
     seen: dict[str, None] = {}
     caseless_script = lang in CJK_LANGS
+    capital_months = months_capitalised(lang)  # (None: no month names known)
     # A word the text also writes in lower case is a common word capitalised by position.
     lowercase = {w for w in _WORD_RUN.findall(text) if w[0].islower()}
     previous_end = 0
@@ -188,7 +189,9 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
             # Names in Chinese or Japanese script are written differently in every other
             # language; only the Latin-script words such texts contain travel.
             continue
-        if month := month_token(word, lang):
+        upper = word[0].isupper()
+        # (month_token refuses a word of the other case at once: most words are not asked.)
+        if upper is capital_months and (month := month_token(word, lang)):
             seen.setdefault(month, None)
             continue
         if caseless_script:
@@ -197,7 +200,7 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
             # A Latin-script word in such a text is a name or brand whatever its case, and is
             # cut like any name (Chinese writes "Vladimir Putin" where English has "Vladimir").
             is_acronym = len(word) >= 2 and word.isupper()
-        elif not word[0].isupper():
+        elif not upper:
             continue
         else:
             is_acronym = len(word) >= 2 and word.isupper()

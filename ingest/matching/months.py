@@ -52,6 +52,11 @@ _CAPITALISED = frozenset({"en", "de", "nl"})
 _ENDING = 4
 
 
+def months_capitalised(lang: str) -> bool | None:
+    """Whether `lang` writes its month names capitalised (None: no month names known for it)."""
+    return lang in _CAPITALISED if lang in _MONTHS else None
+
+
 @lru_cache(maxsize=50_000)
 def month_token(word: str, lang: str) -> str | None:
     """"m12" when `word` is December in `lang` (Dezember, декабря, prosinca, ...), else None."""

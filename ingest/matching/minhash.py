@@ -70,7 +70,8 @@ def minhash(values: np.ndarray | list[int], num_perm: int) -> Signature:
     for start in range(0, len(hashes), _VALUES_PER_PASS):
         # One row per permutation, so each row's minimum runs over contiguous memory; the
         # products wrap modulo 2^32, as datasketch's do.
-        block = a[:, None] * hashes[None, start: start + _VALUES_PER_PASS] + b[:, None]
+        block = a[:, None] * hashes[None, start: start + _VALUES_PER_PASS]
+        block += b[:, None]  # (in place: a second array this large is fresh pages from the kernel)
         np.minimum(minimum, block.min(axis=1), out=minimum)
     return Signature(minimum)
 

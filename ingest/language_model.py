@@ -85,7 +85,7 @@ class CompactIdentifier:
         if not self._exact_widening:
             widened: np.ndarray = self.nb_ptc[features].astype(np.float32)
             return widened
-        bits = self.nb_ptc.view(np.uint16)[features].astype(np.uint32)
+        bits: np.ndarray = self.nb_ptc.view(np.uint16)[features].astype(np.uint32)
         # sign and exponent rebias (127 - 15) << 23 = 0x38000000, the mantissa moved up 13 bits.
         # In place: the rows of a long text are a few hundred kilobytes, and each new array that
         # large is fresh pages from the kernel (this was three quarters of the rows' cost).
@@ -93,7 +93,8 @@ class CompactIdentifier:
         bits <<= 13
         bits += 0x38000000
         bits |= 0x80000000
-        return bits.view(np.float32)
+        as_float: np.ndarray = bits.view(np.float32)
+        return as_float
 
     def _feature_counts(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The features py3langid's walk counts in `data`, in order of first appearance, and

@@ -112,7 +112,7 @@ class CompactIdentifier:
         first_slot >>= self._shift
         other_slot = queries * self._hashes[1]
         other_slot >>= self._shift
-        first_slot, other_slot = first_slot.view(np.intp), other_slot.view(np.intp)  # (slots < 2^63)
+        first_slot, other_slot = first_slot.view(np.int64), other_slot.view(np.int64)  # (slots < 2^63)
         found = np.where(self._keys[first_slot] == queries, self._features[first_slot],
                          np.where(self._keys[other_slot] == queries, self._features[other_slot], -2))
         # The walk's state is the longest of them that is a state; it counts that state's feature.

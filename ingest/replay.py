@@ -145,12 +145,12 @@ def _prepared(entries: Iterator[_Entry], rereader: Rereader, settings: MatchSett
     # loaded first, so they share its pages, and none is forked mid-load (see wait_until_loaded).
     language.wait_until_loaded()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=os.nice,
-                             initargs=(WORKER_NICENESS,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                             initargs=(rereader.max_bytes,)) as pool:
         pending: deque[tuple[list[_Entry], Future[list[_Read]]]] = deque()
         for chunk in _chunks(entries, PREPARE_CHUNK):
             jobs = [(locator, origin) for origin, _, locator in chunk]
-            pending.append((chunk, pool.submit(_read_and_prepare_all, jobs, rereader.max_bytes, settings)))
+            pending.append((chunk, pool.submit(_read_and_prepare_all, jobs, settings)))
             if len(pending) >= workers * LOOKAHEAD_CHUNKS_PER_WORKER:
                 yield from _done(*pending.popleft())
         while pending:
@@ -165,16 +165,19 @@ def _read_and_prepare(rereader: Rereader, locator: tuple[str, int, str], origin:
     return raw.repairs, prepare(raw, settings, with_fingerprint=with_fingerprint)
 
 
-# A worker's own reader, opened on its first chunk: its file position is its own (a file the
-# parent opened before forking would share one position between the processes).
+# A worker's own reader, made as the worker starts: its files are opened in that process, so
+# their positions are its own (a file the parent had open when it forked would share one).
 _worker_rereader: Rereader | None = None
 
 
-def _read_and_prepare_all(jobs: list[tuple[tuple[str, int, str], str]], max_bytes: int,
-                          settings: MatchSettings) -> list[_Read]:
+def _start_worker(max_bytes: int) -> None:
     global _worker_rereader
-    if _worker_rereader is None or _worker_rereader.max_bytes != max_bytes:
-        _worker_rereader = Rereader(max_bytes)
+    os.nice(WORKER_NICENESS)
+    _worker_rereader = Rereader(max_bytes)
+
+
+def _read_and_prepare_all(jobs: list[tuple[tuple[str, int, str], str]], settings: MatchSettings) -> list[_Read]:
+    assert _worker_rereader is not None, "workers are started by _start_worker"
     return [_read_and_prepare(_worker_rereader, locator, origin, settings) for locator, origin in jobs]
 
 

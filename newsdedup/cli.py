@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 # Python's collector looks for reference cycles after every 700 new container objects, and its
 # fuller passes walk every object alive: the live matching index holds millions (candidates,
 # anchor sets, dicts), so a replay's writing process spent ~6% of its CPU there. This code makes
-# few cycles; collections 30 times rarer left wmt22's peak memory as it was.
+# few cycles; collections 30 times rarer left wmt22's peak memory as it was. It is set for every
+# command (serve and crawl hold the same index).
 GC_NEW_OBJECTS_THRESHOLD = 20_000
 
 DB_HELP = "SQLite database file [env NEWSDEDUP_DB; default newsdedup.db in the working directory]"

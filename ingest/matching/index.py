@@ -159,7 +159,8 @@ class StoryIndex:
         not_dates = frozenset(token for token in anchors if not is_date_part(token))
         with self.rules.one_decision():
             for other, jaccard in zip(verified, jaccards, strict=True):
-                if not self.rules.worth_verifying(other.lang == lang, jaccard, not not_dates.isdisjoint(other.anchors)):
+                shares_more_than_dates = not not_dates.isdisjoint(other.anchors)
+                if not self.rules.worth_verifying(other.lang == lang, jaccard, shares_more_than_dates):
                     continue  # no rule can link them
                 rule, strength = self.rules.judge(lang, fp.lexical, anchors, fp.anchors, other,
                                                   lexical_jaccard=jaccard, numbers=numbers)

@@ -98,7 +98,17 @@ def is_date_part(token: str) -> bool:
     """A day, a month or a year: every text of that day shares them."""
     if token[0] == "m" and token[1:].isdigit():
         return True
-    return token.isdigit() and (int(token) <= 31 or 1900 <= int(token) <= 2100)
+    if not token.isdigit():
+        return False
+    number = _number(token)
+    return number is not None and (number <= 31 or 1900 <= number <= 2100)
+
+
+def _number(digits: str) -> int | None:
+    try:
+        return int(digits)
+    except ValueError:  # over 4,300 digits (int() refuses to read them), or digits int() does not read
+        return None
 
 
 def numbers_of(anchors: frozenset[str]) -> frozenset[str]:
@@ -214,7 +224,8 @@ class LinkRules:
               other: Candidate, *, lexical_jaccard: float | None = None,
               numbers: frozenset[str] | None = None) -> tuple[Rule, float]:
         """`link`'s rule and strength, `NO_LINK` when none links them (most candidates: the story
-        index makes a `Link` only of the others).
+        index makes a `Link` only of the others). The index asks `worth_verifying` first, with
+        whether more than dates are shared; the same test is made here for callers that do not.
 
         The cheap tests come first (the texts' Jaccard, the shared anchors as sets), so that the
         IDF weights are summed only for candidates that could still link."""

@@ -90,8 +90,12 @@ _MONTH_BEFORE = ("tháng ", "Tháng ")
 
 def numeric_month(number: str, text: str, start: int, end: int) -> str | None:
     """"m12" when the number at text[start:end] is written as a month (12月, tháng 12), else None."""
-    if not number.isdigit() or not 1 <= int(number) <= 12:
+    if not number.isdigit():
         return None
-    if text.startswith(_MONTH_AFTER, end) or text.endswith(_MONTH_BEFORE, 0, start):
-        return f"m{int(number)}"
+    try:
+        value = int(number)
+    except ValueError:  # over 4,300 digits (int() refuses to read them): no month
+        return None
+    if 1 <= value <= 12 and (text.startswith(_MONTH_AFTER, end) or text.endswith(_MONTH_BEFORE, 0, start)):
+        return f"m{value}"
     return None

@@ -56,3 +56,19 @@ def test_transliteration_conventions_meet(latin: str, cyrillic: str) -> None:
     assert anchor_tokens(f"Officials in {latin} said so.", "en", S)[-1:] == \
         anchor_tokens(f"Так заявили в {cyrillic} официальные лица.", "ru", S)[-1:]
 
+
+
+def test_a_number_too_long_to_read_is_an_anchor_not_a_failure() -> None:
+    """Python's int() refuses strings of over 4,300 digits: such a number (a table dumped as one
+    run of digits, grouped or not) is fingerprinted and decided like any other token."""
+    from ingest.matching.index import StoryIndex
+
+    settings = MatchSettings()
+    index = StoryIndex(settings)
+    for run in ("7" * 5000, ",".join(["123"] * 1700)):
+        text = f"Moody's said on Monday {run} that Lisbon would"
+        fp = fingerprint("Lisbon", text, "en", settings)
+        assert any(len(token) > 4300 for token in fp.anchors)
+        index.decide(fp, "en")
+        index.add(len(index) + 1, f"s{len(index)}", "en", 0.0, fp.lexical, fp.anchors, fp.anchor_minhash)
+    assert index.decide(fp, "de").story_id is not None  # a copy, read as German: it meets the English one

@@ -18,18 +18,22 @@ def test_workers_give_the_same_stories_errors_and_log(tmp_path: Path, seeds_dir:
     corpus = tmp_path / "mixed.jsonl"
     lines = CORPUS.read_text(encoding="utf-8").splitlines()[:120] if CORPUS.is_file() else []
     bad = ['{"id": "empty", "text": ""}', "not json", '{"id": "no-text"}']
+    # Half a surrogate pair: read, mended and warned about (by the worker that reads it).
+    mended = '{"id": "mended", "text": "The minister said on Monday \\ud800 that the bridge would open."}'
     # Bad lines inside and across the chunks the workers are given (replay.PREPARE_CHUNK).
-    mixed = lines[:17] + bad[:1] + lines[17:40] + bad[1:] + lines[40:]
+    mixed = lines[:17] + bad[:1] + lines[17:40] + bad[1:] + [mended] + lines[40:]
     corpus.write_text("\n".join(mixed) + "\n", encoding="utf-8")
     results = {}
     for workers in ("1", "2"):
         db = tmp_path / f"w{workers}.db"
         result = run_cli("replay", str(seeds_dir), str(corpus), "--db", str(db), "--workers", workers, "--json")
         assert result.exit_code == 1  # the bad lines
-        summary = json.loads(result.output.strip().splitlines()[-1])
-        results[workers] = (clusters(db), summary["errors"], summary["documents"])
+        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        results[workers] = (clusters(db), summary["errors"], summary["documents"], warnings)
     assert results["1"] == results["2"]
     assert results["2"][1] == 3
+    assert len(results["2"][3]) == 1 and "lone surrogate" in results["2"][3][0]
 
 
 def test_workers_start_in_a_fresh_process(tmp_path: Path, seeds_dir: Path) -> None:

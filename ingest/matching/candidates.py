@@ -162,10 +162,13 @@ class BandTable:
         keys = self.keys_of(minhash)
         serials: set[int] = set()
         if len(self._keys):
+            # Where each key would go; the few that are there (~2 of 45) are then bounded above.
             low = np.searchsorted(self._keys, keys, side="left")
-            high = np.searchsorted(self._keys, keys, side="right")
-            for start, end in zip(low[high > low].tolist(), high[high > low].tolist(), strict=True):
-                serials.update(self._serials[start:end].tolist())
+            there = self._keys[np.minimum(low, len(self._keys) - 1)] == keys
+            if there.any():
+                high = np.searchsorted(self._keys, keys[there], side="right")
+                for start, end in zip(low[there].tolist(), high.tolist(), strict=True):
+                    serials.update(self._serials[start:end].tolist())
         recent = self._recent
         for key in self._key_list(minhash):
             if key in recent:

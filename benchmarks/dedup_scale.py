@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from ingest.pipeline import Pipeline, Prepared, prepare  # noqa: E402
 from ingest.readers import RawDocument  # noqa: E402
 from ingest.settings import ReadSettings  # noqa: E402
+from newsdedup.cli import tune_collector  # noqa: E402
 from newsdedup.config import Settings  # noqa: E402
 from storage import Store  # noqa: E402
 
@@ -282,6 +283,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="a small run that only shows the benchmark still works (CI): 2,000 documents")
     args = parser.parse_args()
+    tune_collector()  # as every command does
     if args.quick:
         args.docs, args.block, args.docs_per_day, args.names, args.words = 2000, 1000, 500, 5000, 1000
     with tempfile.TemporaryDirectory() as tmp:

@@ -69,6 +69,12 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     Settings: ./newsdedup.toml, NEWSDEDUP_<SETTING> variables or flags (README, "Settings").
     """
     ctx.obj = config_file
+    tune_collector()
+
+
+def tune_collector() -> None:
+    """Cycle collections every GC_NEW_OBJECTS_THRESHOLD new objects (benchmarks that run the
+    pipeline in-process call it too, to measure what the commands do)."""
     gc.set_threshold(GC_NEW_OBJECTS_THRESHOLD, *gc.get_threshold()[1:])
 
 

@@ -21,7 +21,7 @@ class ReadSettings(Section):
                   '"input": as the files list them', check=one_of("sorted", "input"))
     replay_workers: int = setting(
         1, "processes that extract and fingerprint ahead while one decides and writes (same stories; "
-           "1: none; each holds its own copy of the language model in memory)", check=POSITIVE)
+           "1: none; each adds ~60 MB, the language model's tables are shared)", check=POSITIVE)
     replay_batch: int = setting(
         256, "documents a replay writes per transaction (the same stories; a commit costs more than a short "
             "document's write; other writers wait for at most one batch; a crash redoes at most one)",

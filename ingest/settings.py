@@ -20,8 +20,9 @@ class ReadSettings(Section):
         "sorted", '"sorted": by published time, then id (the same stories however a corpus is shuffled); '
                   '"input": as the files list them', check=one_of("sorted", "input"))
     replay_workers: int = setting(
-        1, "processes that extract and fingerprint ahead while one decides and writes (same stories; "
-           "1: none; each adds ~60 MB, the language model's tables are shared)", check=POSITIVE)
+        0, "processes that extract and fingerprint ahead while one decides and writes (same stories; "
+           "1: none; 0: one per core, at most 2, for a replay of 1,000 documents or more; each adds "
+           "~60 MB, the language model's tables are shared)", check=NOT_NEGATIVE)
     replay_batch: int = setting(
         256, "documents a replay writes per transaction (the same stories; a commit costs more than a short "
             "document's write; other writers wait for at most one batch; a crash redoes at most one)",

@@ -168,9 +168,10 @@ def _open_store(settings: Settings, must_exist: bool = False) -> OpenDatabase:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @_db_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the summary.")
-@click.option("--workers", type=click.IntRange(min=1),
+@click.option("--workers", type=click.IntRange(min=0),
               help="Processes that extract and fingerprint ahead while one decides and writes; the same "
-                   "stories as with one [env NEWSDEDUP_REPLAY_WORKERS; default 1].")
+                   "stories as with one (1: none; 0: one per core, at most 2, for 1,000 documents or more) "
+                   "[env NEWSDEDUP_REPLAY_WORKERS; default 0].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object (for scripts).")
 @click.pass_context
 def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bool, workers: int | None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SHARED, run_cli
 
 CORPUS = SHARED / "bench" / "dedup" / "wmt22-news.jsonl"
@@ -45,3 +47,17 @@ def test_workers_start_in_a_fresh_process(tmp_path: Path, seeds_dir: Path) -> No
                        timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("5 documents")
+
+
+def test_the_automatic_choice_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """replay_workers 0 (the default): one per core, at most two, for a replay long enough to pay
+    for starting them; a number given is kept."""
+    import os
+
+    from ingest import replay
+
+    for cores, documents, expected in [(2, 12_612, 2), (8, 12_612, 2), (1, 12_612, 1), (2, 5, 1),
+                                       (2, replay.AUTO_WORKERS_MIN_DOCUMENTS, 2)]:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)), raising=False)
+        assert replay.workers_for(0, documents) == expected
+    assert replay.workers_for(3, 5) == 3 and replay.workers_for(1, 12_612) == 1

@@ -29,6 +29,8 @@ class Documents:
         self.conn = conn
         # Documents added in the open transaction, not yet in the search index (see `index_added`).
         self._unindexed: list[int] = []
+        # The open transaction's changes to anchor document frequencies, written at its end.
+        self._anchor_deltas: dict[str, int] = {}
 
     # -- reading
 
@@ -114,8 +116,19 @@ class Documents:
             self._record_grouping(document_id, doc.grouping)
         self._unindexed.append(document_id)
         if not self.conn.raw.in_transaction:
-            self.index_added()
+            self.write_pending()
         return document_id
+
+    def write_pending(self) -> None:
+        """What the open transaction's writes leave for its end (the front's `transaction()` calls
+        it before it commits): the anchors' document frequencies, one row per token however many
+        documents counted it, then the search index."""
+        if self._anchor_deltas:
+            deltas, self._anchor_deltas = self._anchor_deltas, {}
+            self.conn.executemany(
+                "INSERT INTO anchor_df (token, df) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET df = df + ?",
+                [(token, max(delta, 0), delta) for token, delta in sorted(deltas.items())])
+        self.index_added()
 
     def index_added(self) -> None:
         """Put the documents added since the last call in the search index, in one statement.
@@ -145,8 +158,9 @@ class Documents:
         return int(cursor.rowcount)
 
     def forget_added(self) -> None:
-        """The transaction rolled back: its documents are gone, and so is their indexing."""
+        """The transaction rolled back: its documents are gone, and so are their counts and indexing."""
         self._unindexed = []
+        self._anchor_deltas = {}
 
     def _record_grouping(self, document_id: int, evidence: GroupingEvidence) -> None:
         self.conn.execute(
@@ -194,6 +208,13 @@ class Documents:
         )
 
     def _count_anchors(self, anchors: Iterable[str], delta: int = 1) -> None:
+        if self.conn.raw.in_transaction:
+            # Summed, and written once at the transaction's end (`write_pending`): the same counts.
+            # (A negative delta is an existing document's old anchor, so its row exists.)
+            pending = self._anchor_deltas
+            for token in anchors:
+                pending[token] = pending.get(token, 0) + delta
+            return
         self.conn.executemany(
             "INSERT INTO anchor_df (token, df) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET df = df + ?",
             [(t, max(delta, 0), delta) for t in anchors],

@@ -105,7 +105,7 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
-            self.documents.index_added()
+            self.documents.write_pending()
             self.conn.execute("COMMIT")
         except BaseException:
             self.documents.forget_added()

@@ -90,6 +90,31 @@ def test_a_document_its_story_and_its_change_commit_together(database: OpenDatab
     assert kinds == ["created", "translation", "version"]
 
 
+def test_anchor_counts_are_summed_over_a_transaction_and_forgotten_on_rollback(database: Database) -> None:
+    """Each anchor's document frequency, whether its documents were written one by one or together."""
+    def counts() -> dict[str, int]:
+        frequencies, _ = database.documents.anchor_document_frequencies()
+        return frequencies
+
+    def anchored(key: str, *anchors: str) -> NewDocument:
+        return replace(new_doc(key, content_hash=f"h-{key}-{'-'.join(anchors)}"), anchors=anchors)
+
+    with database.transaction():
+        first = database.documents.add(anchored("one", "eu", "2025"), "s-1", change_kind(None, "en", set()))
+    assert counts() == {"eu": 1, "2025": 1}
+    with database.transaction():
+        database.documents.add(anchored("two", "eu", "paris"), "s-2", change_kind(None, "en", set()))
+        database.documents.add(anchored("three", "eu", "paris", "nato"), "s-3", change_kind(None, "en", set()))
+        database.documents.change(first, "s-1", anchored("one", "eu", "berlin"), 2, ("eu", "2025"))
+    assert counts() == {"eu": 3, "paris": 2, "nato": 1, "berlin": 1}  # (2025: counted once, then taken back)
+    with pytest.raises(RuntimeError), database.transaction():
+        database.documents.add(anchored("four", "eu", "rome"), "s-4", change_kind(None, "en", set()))
+        raise RuntimeError("the batch fails")
+    with database.transaction():
+        database.documents.add(anchored("five", "oslo"), "s-5", change_kind(None, "en", set()))
+    assert counts() == {"eu": 3, "paris": 2, "nato": 1, "berlin": 1, "oslo": 1}
+
+
 def test_the_search_index_holds_every_committed_text_and_nothing_rolled_back(db_path: Path) -> None:
     """New documents join the search index at their transaction's end, in one statement."""
     def found(store: Store, term: str) -> list[str]:

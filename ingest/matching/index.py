@@ -163,7 +163,8 @@ class StoryIndex:
                 if not self.rules.worth_verifying(other.lang == lang, jaccard, shares_more_than_dates):
                     continue  # no rule can link them
                 rule, strength = self.rules.judge(lang, fp.lexical, anchors, fp.anchors, other,
-                                                  lexical_jaccard=jaccard, numbers=numbers)
+                                                  lexical_jaccard=jaccard, numbers=numbers,
+                                                  shares_more_than_dates=shares_more_than_dates)
                 if strength > 0:
                     links.append(Link(other.id, other.story_id, rule, strength))
                     sums[other.story_id] = sums.get(other.story_id, 0.0) + strength

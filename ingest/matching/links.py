@@ -222,10 +222,11 @@ class LinkRules:
 
     def judge(self, lang: str, lexical: Signature, anchors: frozenset[str], sequence: tuple[str, ...],
               other: Candidate, *, lexical_jaccard: float | None = None,
-              numbers: frozenset[str] | None = None) -> tuple[Rule, float]:
+              numbers: frozenset[str] | None = None,
+              shares_more_than_dates: bool | None = None) -> tuple[Rule, float]:
         """`link`'s rule and strength, `NO_LINK` when none links them (most candidates: the story
-        index makes a `Link` only of the others). The index asks `worth_verifying` first, with
-        whether more than dates are shared; the same test is made here for callers that do not.
+        index makes a `Link` only of the others). `shares_more_than_dates`: whether the texts share
+        an anchor that is not a date, when the caller knows (the index does, from `worth_verifying`).
 
         The cheap tests come first (the texts' Jaccard, the shared anchors as sets), so that the
         IDF weights are summed only for candidates that could still link."""
@@ -243,8 +244,11 @@ class LinkRules:
         if not self.worth_verifying(same_language, lexical_jaccard):
             return NO_LINK
         shared = anchors & other.anchors
-        if not same_language and all(is_date_part(t) for t in shared):
-            return NO_LINK  # no shared anchors, or a date alone: no story
+        if not same_language:
+            if shares_more_than_dates is None:
+                shares_more_than_dates = not all(is_date_part(t) for t in shared)
+            if not shares_more_than_dates:
+                return NO_LINK  # no shared anchors, or a date alone: no story
         if _disjoint_numbers(numbers_of(anchors) if numbers is None else numbers, other.numbers):
             return NO_LINK
         if same_language:

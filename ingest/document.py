@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest import language
@@ -59,23 +60,37 @@ def decode_text_dump(body: bytes) -> str:
 
 def build_document(raw: RawDocument) -> Document:
     """Extract `raw` and identify its language. Raises IngestError(EMPTY) when no text is left."""
+    return document_from(raw, extract_article(raw))
+
+
+def extract_article(raw: RawDocument) -> Article:
+    """`extract`, refusing an article without text (IngestError EMPTY)."""
     article = extract(raw)
     if not article.text.strip():
         reason = "; ".join(article.notes) or "no article text"
         raise IngestError(ErrorKind.EMPTY, "extract", reason)
-    return document_from(raw, article)
+    return article
 
 
-def document_from(raw: RawDocument, article: Article) -> Document:
+def languages_of(extracted: Sequence[tuple[RawDocument, Article]]) -> list[str]:
+    """Each article's language, identified together (`language.detect_many`); what the input
+    declares (a corpus's lang field, the page's lang attribute) is kept unless the text says
+    otherwise."""
+    found = iter(language.detect_many([(article.text, raw.lang or article.lang)
+                                       for raw, article in extracted if article.text]))
+    return [next(found) if article.text else language.UNKNOWN for _, article in extracted]
+
+
+def document_from(raw: RawDocument, article: Article, lang: str | None = None) -> Document:
     """The document of `raw` as extracted: what the input says (a corpus's title, lang, url,
-    published) wins over what extraction found; the language is identified from the text."""
+    published) wins over what extraction found; the language is identified from the text
+    (`lang`: when `languages_of` has done it already)."""
     title = raw.title or article.title
-    lang = language.detect(article.text, declared=raw.lang or article.lang) if article.text else language.UNKNOWN
     return Document(
         key=raw.key,
         title=title,
         text=article.text,
-        lang=lang,
+        lang=languages_of([(raw, article)])[0] if lang is None else lang,
         url=raw.url or article.url,
         published=raw.published or article.published,
         updated=article.updated,

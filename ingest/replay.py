@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from ingest import language
 from ingest.errors import ErrorKind, IngestError
 from ingest.matching.settings import MatchSettings
-from ingest.pipeline import UNCHANGED, Pipeline, Prepared, prepare
+from ingest.pipeline import UNCHANGED, Pipeline, Prepared, prepare_many
 from ingest.readers import ReadFailure, Rereader, read_inputs
 from storage import ChangeKind
 
@@ -116,11 +116,11 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
 # Documents go to the workers in chunks: one task per document cost the writing process more
 # in the pool's queues and threads than the task saved it (~0.35 ms of its CPU per wmt22
 # document). Chunks prepared ahead of the one being written, per worker: enough to keep the
-# workers busy through the writer's uneven pace (a commit, a story with many candidates), few
-# enough that memory does not grow with the corpus (32 × 6 against 16 × 3: wmt22 replays
-# 13.0-14.1 s against 13.8-15.6, with 2 MB more).
+# workers busy while the writer writes a batch (`replay_batch` documents at a time), few
+# enough that memory does not grow with the corpus (32 × 12 against 32 × 6 with batches of
+# 256: wmt22 replays 8.56-8.62 s against 8.71-8.91, the same peak memory).
 PREPARE_CHUNK = 32
-LOOKAHEAD_CHUNKS_PER_WORKER = 6
+LOOKAHEAD_CHUNKS_PER_WORKER = 12
 # The writing process is the pipeline's narrowest stage (one process decides and writes, in
 # order), so the workers yield the CPU to it: on 2 cores, with the scheduler's fair shares,
 # it waited for a core while workers ran ahead (wmt22 with 2 workers: 9.9 s against 10.8).
@@ -154,8 +154,11 @@ def _prepared(entries: Iterator[_Entry], rereader: Rereader, settings: MatchSett
     read the records themselves (a corpus line parsed here, then sent, cost this process — the
     pipeline's narrowest stage — more than its file offset does)."""
     if workers <= 1:
-        for origin, size, locator in entries:
-            yield origin, size, _read_and_prepare(rereader, locator, origin, settings, with_fingerprint=False)
+        for chunk in _chunks(entries, PREPARE_CHUNK):
+            jobs = [(locator, origin) for origin, _, locator in chunk]
+            for (origin, size, _), read in zip(chunk, _read_and_prepare_all(rereader, jobs, settings,
+                                                                            with_fingerprint=False), strict=True):
+                yield origin, size, read
         return
     # fork: the workers start with the parent's modules and models loaded, and leave by
     # os._exit, so they never touch the parent's database connection. The language model is
@@ -167,19 +170,21 @@ def _prepared(entries: Iterator[_Entry], rereader: Rereader, settings: MatchSett
         pending: deque[tuple[list[_Entry], Future[list[_Read]]]] = deque()
         for chunk in _chunks(entries, PREPARE_CHUNK):
             jobs = [(locator, origin) for origin, _, locator in chunk]
-            pending.append((chunk, pool.submit(_read_and_prepare_all, jobs, settings)))
+            pending.append((chunk, pool.submit(_prepare_in_worker, jobs, settings)))
             if len(pending) >= workers * LOOKAHEAD_CHUNKS_PER_WORKER:
                 yield from _done(*pending.popleft())
         while pending:
             yield from _done(*pending.popleft())
 
 
-def _read_and_prepare(rereader: Rereader, locator: tuple[str, int, str], origin: str, settings: MatchSettings,
-                      *, with_fingerprint: bool = True) -> _Read:
-    raw = rereader.read(locator, origin)
-    if isinstance(raw, ReadFailure):
-        return raw
-    return raw.repairs, prepare(raw, settings, with_fingerprint=with_fingerprint)
+def _read_and_prepare_all(rereader: Rereader, jobs: list[tuple[tuple[str, int, str], str]], settings: MatchSettings,
+                          *, with_fingerprint: bool = True) -> list[_Read]:
+    """Each job's record read and prepared, in order; the records read are prepared together
+    (`prepare_many`: their languages identified in one pass)."""
+    reads = [rereader.read(locator, origin) for locator, origin in jobs]
+    raws = [raw for raw in reads if not isinstance(raw, ReadFailure)]
+    prepared = iter(prepare_many(raws, settings, with_fingerprint=with_fingerprint))
+    return [raw if isinstance(raw, ReadFailure) else (raw.repairs, next(prepared)) for raw in reads]
 
 
 # A worker's own reader, made as the worker starts: its files are opened in that process, so
@@ -193,9 +198,9 @@ def _start_worker(max_bytes: int) -> None:
     _worker_rereader = Rereader(max_bytes)
 
 
-def _read_and_prepare_all(jobs: list[tuple[tuple[str, int, str], str]], settings: MatchSettings) -> list[_Read]:
+def _prepare_in_worker(jobs: list[tuple[tuple[str, int, str], str]], settings: MatchSettings) -> list[_Read]:
     assert _worker_rereader is not None, "workers are started by _start_worker"
-    return [_read_and_prepare(_worker_rereader, locator, origin, settings) for locator, origin in jobs]
+    return _read_and_prepare_all(_worker_rereader, jobs, settings)
 
 
 def _chunks(inputs: Iterator[_Entry], size: int) -> Iterator[list[_Entry]]:

@@ -53,6 +53,20 @@ def test_same_language_and_confidence_as_py3langid(reference: LanguageIdentifier
     assert compact.labels == reference.labels
 
 
+def test_texts_classified_together_get_the_answers_each_gets_alone(reference: LanguageIdentifier,
+                                                                  compact: language_model.CompactIdentifier) -> None:
+    texts = _texts()
+    rng = random.Random(11)
+    rng.shuffle(texts)  # neighbours of every kind: an n-gram running from one text into the next would show
+    at = 0
+    while at < len(texts):  # groups of 1 to 60 texts, some over the identifier's batch size
+        size = rng.randint(1, 60)
+        group = texts[at:at + size]
+        assert compact.classify_many(group) == [reference.classify(t) for t in group]
+        at += size
+    assert compact.classify_many([]) == []
+
+
 def test_feature_counts_equal_the_automaton_walk(reference: LanguageIdentifier,
                                                  compact: language_model.CompactIdentifier) -> None:
     from py3langid.langid import visit_counts
@@ -62,6 +76,18 @@ def test_feature_counts_equal_the_automaton_walk(reference: LanguageIdentifier,
         walked = visit_counts(reference.tk_nextmove, reference._rowbase, reference.tk_output, data) or {}
         features, counts = compact._feature_counts(data)
         assert list(zip(features.tolist(), counts.tolist(), strict=True)) == list(walked.items())
+
+
+def test_feature_counts_of_many_texts_are_each_texts_own(reference: LanguageIdentifier,
+                                                         compact: language_model.CompactIdentifier) -> None:
+    from py3langid.langid import visit_counts
+    rng = random.Random(4)
+    datas = [bytes(rng.randrange(256) for _ in range(rng.randint(0, 300))) for _ in range(200)]
+    features, counts, bounds = compact._feature_counts_of_many(datas)
+    assert len(bounds) == len(datas) + 1
+    for data, start, end in zip(datas, bounds, bounds[1:], strict=False):
+        walked = visit_counts(reference.tk_nextmove, reference._rowbase, reference.tk_output, data) or {}
+        assert list(zip(features[start:end].tolist(), counts[start:end].tolist(), strict=True)) == list(walked.items())
 
 
 def test_the_cache_is_reused_and_a_damaged_one_is_derived_again(tmp_path: Path) -> None:

@@ -113,3 +113,33 @@ def test_a_batch_that_rolls_back_leaves_nothing_in_the_index(tmp_path: Path, mon
         monkeypatch.setattr(store.documents, "add", real_add)
         pipeline.ingest_batch([prepare(raw, SETTINGS) for raw in raws[30:]])  # the rerun, same pipeline
     assert _partition(tmp_path / "clean.db") == _partition(tmp_path / "full.db")
+
+
+def _same(a: list[pipeline_module.Prepared], b: list[pipeline_module.Prepared]) -> bool:
+    def described(p: pipeline_module.Prepared) -> object:
+        fp = p.fingerprint
+        return (p.document, p.error and (p.error.kind, p.error.message),
+                fp and (fp.lexical.hashvalues.tolist(), fp.anchors, fp.anchor_minhash.hashvalues.tolist()))
+    return [described(p) for p in a] == [described(p) for p in b]
+
+
+def test_documents_prepared_together_are_those_prepared_one_at_a_time() -> None:
+    raws = _raws(60)
+    # Among them, what extraction refuses: an empty text and a binary file.
+    raws[3] = RawDocument(key="empty", origin="empty", kind="text", body="   ")
+    raws[7] = RawDocument(key="binary", origin="binary", kind="text", body=b"\x00\x01\x02PNG\x00" * 50)
+    raws[8] = RawDocument(key="declared", origin="declared", kind="text", body="Der Minister sagte am Dienstag",
+                          lang="sah")  # a language the model does not know: the declared one is kept
+    alone = [prepare(raw, SETTINGS) for raw in raws]
+    assert [p.error.kind.value for p in alone if p.error] == ["empty", "binary"]
+    assert _same(pipeline_module.prepare_many(raws, SETTINGS), alone)
+
+
+def test_a_bug_identifying_languages_together_leaves_each_document_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    raws = _raws(20)
+    alone = [prepare(raw, SETTINGS) for raw in raws]
+
+    def broken(extracted: object) -> list[str]:
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(pipeline_module, "languages_of", broken)
+    assert _same(pipeline_module.prepare_many(raws, SETTINGS), alone)

@@ -29,7 +29,7 @@ from ingest.matching import (
     minhash_from_bytes,
     signature_bytes,
 )
-from ingest.matching.fingerprint import fingerprint
+from ingest.matching.fingerprint import fingerprint, fingerprints
 from ingest.readers import RawDocument
 from ingest.times import epoch_seconds
 from storage import AlreadyStored, ChangeKind, NewDocument, StorageError, StoredSignature
@@ -95,42 +95,60 @@ def prepare(raw: RawDocument, settings: MatchSettings, *, with_fingerprint: bool
 def prepare_many(raws: Sequence[RawDocument], settings: MatchSettings, *,
                  with_fingerprint: bool = True) -> list[Prepared]:
     """`prepare` of each of `raws`, the same results, with their languages identified together
-    (the model's numpy passes cost about as much for thirty short texts as for one)."""
-    extracted = [_guarded(raw, partial(_extracted, raw)) for raw in raws]
+    and their MinHash signatures computed together (numpy's passes cost about as much for
+    thirty short texts as for one)."""
+    extracted = [_guarded(raw.origin, partial(_extracted, raw)) for raw in raws]
     articles = [item for item in extracted if isinstance(item, tuple)]
-    langs: list[str] | list[None]
+    langs = iter(_together(languages_of, articles))
+    documents: list[Document | Prepared] = []
+    for item in extracted:
+        if isinstance(item, Prepared):
+            documents.append(item)  # its failure
+        else:
+            documents.append(_guarded(item[0].origin, partial(document_from, *item, next(langs))))
+    if not with_fingerprint:
+        return [doc if isinstance(doc, Prepared) else Prepared(doc, None) for doc in documents]
+    built = [doc for doc in documents if isinstance(doc, Document)]
+    made = iter(_together(lambda docs: fingerprints([(d.title, d.text, d.lang) for d in docs], settings), built))
+    prepared: list[Prepared] = []
+    for doc in documents:
+        if isinstance(doc, Prepared):
+            prepared.append(doc)
+        else:
+            prepared.append(_guarded(doc.key, partial(_fingerprinted, doc, next(made), settings)))
+    return prepared
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _together(step: Callable[[list[_T]], list[_R]], items: list[_T]) -> list[_R] | list[None]:
+    """`step` over all of `items` at once; on a bug, None for each, so that each is done again
+    alone and fails alone."""
     try:
-        langs = languages_of(articles)
-    except Exception:  # a bug: each document's own identification, below, fails alone
-        log.debug("internal error identifying %d languages together", len(articles), exc_info=True)
-        langs = [None] * len(articles)
-    found = iter(zip(articles, langs, strict=True))
-    return [item if isinstance(item, Prepared)
-            else _guarded(item[0], partial(_finished, *next(found), settings, with_fingerprint))
-            for item in extracted]
+        return step(items)
+    except Exception:
+        log.debug("internal error on %d documents together; each is done alone", len(items), exc_info=True)
+        return [None] * len(items)
 
 
 def _extracted(raw: RawDocument) -> tuple[RawDocument, Article]:
     return raw, extract_article(raw)
 
 
-def _finished(extracted: tuple[RawDocument, Article], lang: str | None, settings: MatchSettings,
-              with_fingerprint: bool) -> Prepared:
-    doc = document_from(*extracted, lang)
-    return Prepared(doc, fingerprint(doc.title, doc.text, doc.lang, settings) if with_fingerprint else None)
+def _fingerprinted(doc: Document, made: Fingerprint | None, settings: MatchSettings) -> Prepared:
+    return Prepared(doc, made or fingerprint(doc.title, doc.text, doc.lang, settings))
 
 
-_T = TypeVar("_T")
-
-
-def _guarded(raw: RawDocument, step: Callable[[], _T]) -> _T | Prepared:
+def _guarded(origin: str, step: Callable[[], _T]) -> _T | Prepared:
     """`step()`, or its failure as a Prepared that carries it."""
     try:
         return step()
     except IngestError as exc:
         return Prepared(None, None, exc)
     except Exception as exc:  # a bug, not bad input
-        log.debug("internal error on %s", raw.origin, exc_info=True)
+        log.debug("internal error on %s", origin, exc_info=True)
         return Prepared(None, None, IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}"))
 
 

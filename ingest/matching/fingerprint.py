@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +26,7 @@ import numpy as np
 from anyascii import anyascii
 from wordfreq import available_languages
 
-from ingest.matching.minhash import Signature, minhash
+from ingest.matching.minhash import Signature, minhash_many
 from ingest.matching.months import month_token, months_capitalised, numeric_month
 from ingest.matching.settings import MatchSettings
 from ingest.matching.wordlists import zipf
@@ -80,26 +81,48 @@ def _hash_ngrams(text: str, n: int) -> np.ndarray:
     """32-bit hashes of every character n-gram of `text`, computed with numpy in one pass.
     A repeated n-gram repeats its hash: MinHash takes minimums, which repeats do not change,
     and removing them (a sort) cost more than the minimums over them (two thirds of this)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) < n:
-        codes = np.pad(codes, (0, n - len(codes)))
+    return _hash_ngrams_many([text], n)[0]
+
+
+def _hash_ngrams_many(texts: Sequence[str], n: int) -> list[np.ndarray]:
+    """`_hash_ngrams` of each of `texts`, hashed in one pass over all of them (a text shorter
+    than n is padded with NULs to one n-gram)."""
+    padded = [text + "\0" * (n - len(text)) if len(text) < n else text for text in texts]
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    windows = len(codes) - n + 1
     with np.errstate(over="ignore"):
-        h = np.zeros(len(codes) - n + 1, dtype=np.uint64)
+        h = np.zeros(max(windows, 0), dtype=np.uint64)
         for i in range(n):
-            h = h * _MIX + codes[i: len(codes) - n + 1 + i] + np.uint64(i + 1)
+            h = h * _MIX + codes[i: windows + i] + np.uint64(i + 1)
         h ^= h >> np.uint64(29)
         h *= _MIX
         h ^= h >> np.uint64(32)
-    return h & np.uint64(0xFFFFFFFF)
+    h &= np.uint64(0xFFFFFFFF)
+    # Each text's own n-grams: those that start in it and end in it.
+    hashes, start = [], 0
+    for text in padded:
+        hashes.append(h[start: start + len(text) - n + 1])
+        start += len(text)
+    return hashes
 
 
 def lexical_minhash(text: str, lang: str, settings: MatchSettings) -> Signature:
-    normal = normalise(text)
-    if lang in CJK_LANGS:
-        # Chinese and Japanese do not separate words with spaces; their characters carry
-        # more information each, so shorter n-grams match paraphrases as well.
-        return minhash(_hash_ngrams(normal.replace(" ", ""), settings.lexical_shingle_cjk), settings.num_perm)
-    return minhash(_hash_ngrams(normal, settings.lexical_shingle), settings.num_perm)
+    return lexical_minhashes([(text, lang)], settings)[0]
+
+
+def lexical_minhashes(texts: Sequence[tuple[str, str]], settings: MatchSettings) -> list[Signature]:
+    """The lexical view of each (text, language) of `texts`: MinHash over character n-grams
+    of the normalised text."""
+    # Chinese and Japanese do not separate words with spaces; their characters carry more
+    # information each, so shorter n-grams match paraphrases as well.
+    shingled = [(normalise(text).replace(" ", ""), settings.lexical_shingle_cjk) if lang in CJK_LANGS
+                else (normalise(text), settings.lexical_shingle) for text, lang in texts]
+    hashes: list[np.ndarray | None] = [None] * len(texts)
+    for n in {n for _, n in shingled}:
+        at = [i for i, (_, size) in enumerate(shingled) if size == n]
+        for i, values in zip(at, _hash_ngrams_many([shingled[i][0] for i in at], n), strict=True):
+            hashes[i] = values
+    return minhash_many([values for values in hashes if values is not None], settings.num_perm)
 
 
 @lru_cache(maxsize=1)
@@ -226,13 +249,19 @@ def _token_hash(token: str) -> int:
 
 
 def fingerprint(title: str, text: str, lang: str, settings: MatchSettings) -> Fingerprint:
-    body = f"{title}\n{text}" if title and not text.startswith(title) else text
-    anchors = anchor_tokens(body, lang, settings)
-    return Fingerprint(
-        lexical=lexical_minhash(body, lang, settings),
-        anchors=anchors,
-        anchor_minhash=minhash([_token_hash(t) for t in anchors], settings.anchor_num_perm),
-    )
+    return fingerprints([(title, text, lang)], settings)[0]
+
+
+def fingerprints(documents: Sequence[tuple[str, str, str]], settings: MatchSettings) -> list[Fingerprint]:
+    """Both views of each (title, text, language) of `documents`; their MinHash signatures
+    are computed together (`minhash_many`), the same values as one at a time."""
+    bodies = [(f"{title}\n{text}" if title and not text.startswith(title) else text, lang)
+              for title, text, lang in documents]
+    anchors = [anchor_tokens(body, lang, settings) for body, lang in bodies]
+    anchor_minhashes = minhash_many([[_token_hash(t) for t in tokens] for tokens in anchors], settings.anchor_num_perm)
+    return [Fingerprint(lexical=lexical, anchors=tokens, anchor_minhash=anchor_minhash)
+            for lexical, tokens, anchor_minhash in zip(lexical_minhashes(bodies, settings), anchors,
+                                                        anchor_minhashes, strict=True)]
 
 
 def signature_bytes(signature: Signature) -> bytes:

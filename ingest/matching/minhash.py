@@ -12,6 +12,7 @@ values. datasketch stays for the optional `LshCandidates` (its storage layer: Re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -62,22 +63,52 @@ def permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
 
 def minhash(values: np.ndarray | list[int], num_perm: int) -> Signature:
     """The signature of a set of 32-bit hash values (duplicates do not matter)."""
+    return minhash_many([values], num_perm)[0]
+
+
+def minhash_many(value_sets: Sequence[np.ndarray | list[int]], num_perm: int) -> list[Signature]:
+    """`minhash` of each of `value_sets`: the same signatures, the short sets of consecutive
+    documents permuted in one numpy pass (a news text's few hundred values, or a handful of
+    anchors, cost less than the pass's own calls)."""
     a, b = permutations(num_perm)
-    hashes = np.asarray(values, dtype=np.uint32)
+    arrays = [np.asarray(values, dtype=np.uint32) for values in value_sets]
+    lengths = [len(values) for values in arrays]
+    hashes = np.concatenate(arrays) if arrays else np.empty(0, dtype=np.uint32)
     s1, m1, s2, m2, s3 = _FMIX32
     hashes = hashes ^ (hashes >> s1)
-    hashes = hashes * m1
-    hashes = hashes ^ (hashes >> s2)
-    hashes = hashes * m2
-    hashes = hashes ^ (hashes >> s3)
-    minimum = np.full(num_perm, _MAX32, dtype=np.uint32)
-    for start in range(0, len(hashes), _VALUES_PER_PASS):
-        # One row per permutation, so each row's minimum runs over contiguous memory; the
-        # products wrap modulo 2^32, as datasketch's do.
-        block = a[:, None] * hashes[None, start: start + _VALUES_PER_PASS]
-        block += b[:, None]  # (in place: a second array this large is fresh pages from the kernel)
-        np.minimum(minimum, block.min(axis=1), out=minimum)
-    return Signature(minimum)
+    hashes *= m1
+    hashes ^= hashes >> s2
+    hashes *= m2
+    hashes ^= hashes >> s3
+    minimums = np.full((len(arrays), num_perm), _MAX32, dtype=np.uint32)  # (an empty set keeps these)
+    first, start, size = 0, 0, 0  # the group's first set, where its values start, how many
+    for i, length in enumerate(lengths):
+        if i > first and size + length > _VALUES_PER_PASS:
+            _group_minimums(hashes[start:start + size], lengths[first:i], a, b, minimums[first:i])
+            first, start, size = i, start + size, 0
+        size += length
+    _group_minimums(hashes[start:start + size], lengths[first:], a, b, minimums[first:])
+    return [Signature(row) for row in minimums]
+
+
+def _group_minimums(hashes: np.ndarray, lengths: list[int], a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """Each set's minimum per permutation into `out` (one row per set): the sets' values are
+    consecutive runs of `hashes`; one set larger than a pass is taken a pass at a time."""
+    if len(lengths) == 1:
+        for start in range(0, len(hashes), _VALUES_PER_PASS):
+            # One row per permutation, so each row's minimum runs over contiguous memory; the
+            # products wrap modulo 2^32, as datasketch's do.
+            block = a[:, None] * hashes[None, start: start + _VALUES_PER_PASS]
+            block += b[:, None]  # (in place: a second array this large is fresh pages from the kernel)
+            np.minimum(out[0], block.min(axis=1), out=out[0])
+        return
+    filled = [i for i, length in enumerate(lengths) if length]
+    if not filled:
+        return
+    block = a[:, None] * hashes[None, :]
+    block += b[:, None]
+    starts = np.cumsum([0, *lengths[:-1]])[filled]
+    out[filled] = np.minimum.reduceat(block, starts, axis=1).T
 
 
 @lru_cache(maxsize=16)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.matching import MatchSettings
-from ingest.matching.fingerprint import anchor_tokens, fingerprint, minhash_from_bytes, signature_bytes
+from ingest.matching.fingerprint import anchor_tokens, fingerprint, fingerprints, minhash_from_bytes, signature_bytes
 
 S = MatchSettings()
 
@@ -31,6 +31,21 @@ def test_numbers_are_anchors_with_separators_normalised() -> None:
 
 def test_chinese_and_japanese_keep_only_latin_script_tokens_and_numbers() -> None:
     assert anchor_tokens("欧盟（EU）在2025年与ASEAN举行会议", "zh", S) == ("eu", "2025", "asean")
+
+
+def test_documents_fingerprinted_together_get_their_own_fingerprints() -> None:
+    documents = [("Title", "Some text about the harbour in Split reopening.", "en"),
+                 ("", "", "en"), ("", "ab", "en"), ("", "Ab", "zh"),  # shorter than one n-gram
+                 ("欧盟", "欧盟（EU）在2025年与ASEAN举行会议，讨论贸易。", "zh"),
+                 ("Встреча", "Встреча с Давидом Ламми прошла в Брюсселе 12 мая.", "ru"),
+                 ("", "Der Handel erreichte 1.500 Einheiten. " * 400, "de")]  # more than one pass
+    together = fingerprints(documents, S)
+    for document, made in zip(documents, together, strict=True):
+        alone = fingerprint(*document, S)
+        assert made.anchors == alone.anchors
+        assert (made.lexical.hashvalues == alone.lexical.hashvalues).all()
+        assert (made.anchor_minhash.hashvalues == alone.anchor_minhash.hashvalues).all()
+    assert fingerprints([], S) == []
 
 
 def test_signatures_round_trip_through_bytes() -> None:

@@ -8,7 +8,7 @@ import pytest
 from datasketch import LeanMinHash, MinHash
 from datasketch.lsh import _optimal_param
 
-from ingest.matching.minhash import Signature, lsh_bands, minhash
+from ingest.matching.minhash import Signature, lsh_bands, minhash, minhash_many
 
 
 @pytest.mark.parametrize("count", [0, 1, 7, 3000, 20_000])
@@ -21,6 +21,21 @@ def test_signature_values_are_datasketchs(count: int, num_perm: int) -> None:
     ours = minhash(values.astype(np.uint32), num_perm)
     assert ours.hashvalues.dtype == reference.hashvalues.dtype
     assert (ours.hashvalues == reference.hashvalues).all()
+
+
+@pytest.mark.parametrize("num_perm", [64, 128])
+def test_sets_hashed_together_get_datasketchs_values_each(num_perm: int) -> None:
+    rng = np.random.default_rng(num_perm)
+    # Empty sets, single values, and sets either side of one numpy pass, in every order.
+    sizes = rng.permutation([0, 0, 1, 2, 5, 40, 300, 900, 4000, 8191, 8192, 8193, 20_000] * 3)
+    sets = [rng.integers(0, 2**32, int(size), dtype=np.uint64) for size in sizes]
+    together = minhash_many([values.astype(np.uint32) for values in sets], num_perm)
+    for values, ours in zip(sets, together, strict=True):
+        reference = MinHash(num_perm=num_perm, hashfunc=int)
+        if len(values):
+            reference.update_batch(values.tolist())
+        assert (ours.hashvalues == reference.hashvalues).all()
+    assert minhash_many([], num_perm) == []
 
 
 def test_jaccard_and_bytes_are_datasketchs() -> None:

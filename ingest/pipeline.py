@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from ingest.document import Document, build_document, document_from, extract_article, languages_of
 from ingest.errors import ErrorKind, IngestError
@@ -246,10 +246,11 @@ class Pipeline:
         ready = self._ready(doc, made)
         if isinstance(ready, Outcome):
             return ready
+        fp = ready[1] or fingerprint(doc.title, doc.text, doc.lang, self.settings)
         try:
             with self.store.transaction():
                 self._catch_up()
-                written = self._decide_and_write(*ready)
+                written = self._decide_and_write(doc, fp)
                 self._seen_seq = self.store.documents.head_seq()
         except AlreadyStored:
             # Another writer stored this key between our check and our write: it is stored once.
@@ -276,7 +277,7 @@ class Pipeline:
         """`ingest_batch` for documents whose keys are all different: each one's "unchanged" check
         before the transaction cannot depend on another's write in it."""
         self._reload_if_stale()
-        results: list[Outcome | IngestError | tuple[Document, Fingerprint]] = []
+        results: list[Outcome | IngestError | tuple[Document, Fingerprint | None]] = []
         for prepared in batch:
             if prepared.error is not None:
                 results.append(prepared.error)
@@ -291,7 +292,8 @@ class Pipeline:
             except Exception as exc:  # a bug, not bad input: that document's failure alone, as in `ingest`
                 log.debug("internal error on %s", prepared.document.key, exc_info=True)
                 results.append(IngestError(ErrorKind.INTERNAL, "pipeline", f"{type(exc).__name__}: {exc}"))
-        ready = [item for item in results if isinstance(item, tuple)]
+        self._fingerprint_together(results)
+        ready = [(doc, fp) for doc, fp in (item for item in results if isinstance(item, tuple)) if fp is not None]
         if not ready:
             return [item for item in results if not isinstance(item, tuple)]
         written: list[_Written] = []
@@ -328,9 +330,10 @@ class Pipeline:
         except IngestError as exc:
             return exc
 
-    def _ready(self, doc: Document, made: Fingerprint | None) -> Outcome | tuple[Document, Fingerprint]:
+    def _ready(self, doc: Document, made: Fingerprint | None) -> Outcome | tuple[Document, Fingerprint | None]:
         """Outside the lock: the cheap check most re-reads end with (an Outcome: unchanged), or the
-        document with its fingerprint (the costly part), ready for the decision."""
+        document with its fingerprint (the costly part), ready for the decision; None: it is
+        still to be made (`_fingerprint_together`)."""
         documents = self.store.documents
         existing = documents.find(doc.key)
         if existing and existing.content_hash == doc.content_hash:
@@ -338,7 +341,19 @@ class Pipeline:
         copy_of = None if existing else documents.copy_of(doc.content_hash)
         if copy_of:
             return doc, _fingerprint_of(copy_of)
-        return doc, made or fingerprint(doc.title, doc.text, doc.lang, self.settings)
+        return doc, made
+
+    def _fingerprint_together(self, results: list[Outcome | IngestError | tuple[Document, Fingerprint | None]]) -> None:
+        """Make in place the fingerprints `_ready` left to make, together (`fingerprints`); a
+        document whose fingerprint fails gets that failure alone."""
+        unmade = [i for i, item in enumerate(results) if isinstance(item, tuple) and item[1] is None]
+        if not unmade:
+            return
+        docs = [cast(tuple[Document, None], results[i])[0] for i in unmade]
+        made = _together(lambda docs: fingerprints([(d.title, d.text, d.lang) for d in docs], self.settings), docs)
+        for i, doc, fp in zip(unmade, docs, made, strict=True):
+            outcome = _guarded(doc.key, partial(_fingerprinted, doc, fp, self.settings))
+            results[i] = outcome.error if outcome.error is not None else (doc, outcome.fingerprint)
 
     def _follow(self, written: _Written) -> None:
         """Bring the index in step with one write."""

@@ -80,7 +80,14 @@ def test_a_bug_on_one_document_fails_that_document_only(tmp_path: Path, monkeypa
             raise ValueError("a bug")
         return real(title, text, lang, settings)
 
+    def broken_together(documents: list[tuple[str, str, str]], settings: MatchSettings) -> object:
+        if any(text == raws[5].body for _, text, _ in documents):
+            raise ValueError("a bug")
+        return real_together(documents, settings)
+
+    real_together = pipeline_module.fingerprints
     monkeypatch.setattr(pipeline_module, "fingerprint", broken)
+    monkeypatch.setattr(pipeline_module, "fingerprints", broken_together)  # then each alone: the one fails
     with open_database(str(tmp_path / "n.db")) as store:
         results = Pipeline(store, SETTINGS).ingest_batch([prepare(raw, SETTINGS, with_fingerprint=False)
                                                           for raw in raws])

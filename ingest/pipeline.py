@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar, cast
 
@@ -389,7 +389,7 @@ class Pipeline:
             grouping = self._grouping_evidence(fp, decision)
         kind = change_kind(joined, doc.lang, documents.story_languages(joined) if joined else set())
         story_id = joined or story_id_for(doc.key)
-        new = replace(self._new_document(doc, fp), grouping=grouping if joined else None)
+        new = self._new_document(doc, fp, grouping if joined else None)
         document_id = documents.add(new, story_id, kind)
         return _Written(Outcome(doc.key, kind, story_id, doc.lang), document_id, new, fp)
 
@@ -422,7 +422,7 @@ class Pipeline:
                 self.index.add(sig.document_id, sig.story_id, sig.lang, sig.window_time,
                                minhash_from_bytes(sig.lexical), sig.anchors, minhash_from_bytes(sig.anchor_minhash))
 
-    def _new_document(self, doc: Document, fp: Fingerprint) -> NewDocument:
+    def _new_document(self, doc: Document, fp: Fingerprint, grouping: GroupingEvidence | None = None) -> NewDocument:
         now = self.clock()
         published = epoch_seconds(doc.published)
         return NewDocument(
@@ -432,7 +432,7 @@ class Pipeline:
             # A document stays matchable for the window after it was seen (or published, if later).
             window_time=max(now, min(published or now, now + MAX_FUTURE_SECONDS)),
             lexical=signature_bytes(fp.lexical), anchor_minhash=signature_bytes(fp.anchor_minhash),
-            anchors=fp.anchors,
+            anchors=fp.anchors, grouping=grouping,
         )
 
     def _index(self, document_id: int, story_id: str, new: NewDocument, fp: Fingerprint) -> None:

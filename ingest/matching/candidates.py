@@ -105,7 +105,7 @@ class BandTable:
         self._keys = np.empty(0, dtype=np.uint64)      # sorted
         self._serials = np.empty(0, dtype=np.int64)    # the insertion of each key
         # Keys since the last merge: for look-up, and in arrival order for the merge.
-        self._recent: dict[int, list[int]] = {}
+        self._recent: dict[int, int | list[int]] = {}  # key → its insertion's serial, or several
         self._pending_keys: list[int] = []
         self._pending_serials: list[int] = []
         self._document_of: dict[int, int] = {}        # serial → document, for live insertions only
@@ -143,10 +143,13 @@ class BandTable:
         keys = self._key_list(minhash)
         recent = self._recent
         for key in keys:
-            if key in recent:
-                recent[key].append(serial)
+            held = recent.get(key)
+            if held is None:
+                recent[key] = serial  # most keys are one insertion's: a list only for a second
+            elif isinstance(held, int):
+                recent[key] = [held, serial]
             else:
-                recent[key] = [serial]
+                held.append(serial)
         self._pending_keys.extend(keys)
         self._pending_serials.extend([serial] * self.bands)
         if len(self._pending_keys) >= MERGE_AFTER_KEYS:
@@ -171,8 +174,13 @@ class BandTable:
                     serials.update(self._serials[start:end].tolist())
         recent = self._recent
         for key in self._key_list(minhash):
-            if key in recent:
-                serials.update(recent[key])
+            held = recent.get(key)
+            if held is None:
+                continue
+            if isinstance(held, int):
+                serials.add(held)
+            else:
+                serials.update(held)
         found: set[int | None] = set(map(self._document_of.get, serials))
         found.discard(None)  # a removed insertion's serial
         return cast(set[int], found)

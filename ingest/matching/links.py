@@ -200,15 +200,22 @@ class LinkRules:
 
     def anchor_similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
         """(IDF-weighted overlap over the geometric mean of the weights, the shared weight itself)."""
+        evidence = self.shared_weight(a, b)
+        return self._overlap(a, b, evidence), evidence
+
+    def shared_weight(self, a: frozenset[str], b: frozenset[str]) -> float:
+        """The IDF weight of the anchors both hold."""
         shared = a & b
-        if not shared:
-            return 0.0, 0.0
+        return math.fsum(map(self._weight_of(), shared)) if shared else 0.0
+
+    def _overlap(self, a: frozenset[str], b: frozenset[str], evidence: float) -> float:
+        if not evidence:
+            return 0.0  # nothing shared (or only tokens of no weight)
         total_a = self._total(a)
         total_b = self._total(b)
-        evidence = math.fsum(map(self._weight_of(), shared))
         if total_a <= 0 or total_b <= 0:
-            return 0.0, evidence
-        return evidence / math.sqrt(total_a * total_b), evidence
+            return 0.0
+        return evidence / math.sqrt(total_a * total_b)
 
     def link(self, lang: str, lexical: Signature, anchors: frozenset[str], sequence: tuple[str, ...],
              other: Candidate, *, lexical_jaccard: float | None = None,
@@ -262,17 +269,19 @@ class LinkRules:
                     strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
                     return Rule.PARAPHRASE, strength
             return NO_LINK
-        if (lang in CJK_LANGS) != (other.lang in CJK_LANGS):
-            mine, theirs = expressible(anchors, lang, other.anchors, other.lang)
-            anchor_sim, evidence = self.anchor_similarity(mine, theirs)
+        scripts_differ = (lang in CJK_LANGS) != (other.lang in CJK_LANGS)
+        mine, theirs = expressible(anchors, lang, other.anchors, other.lang) if scripts_differ \
+            else (anchors, other.anchors)
+        evidence = self.shared_weight(mine, theirs)
+        if evidence < s.min_anchor_evidence:
+            return NO_LINK  # (most candidates here: tested first, it spares summing their weights)
+        anchor_sim = self._overlap(mine, theirs, evidence)
+        if scripts_differ:
             # The cut leaves the alphabetic side only what the other text shares or could
             # share, so its containment is near 1 by construction: the square of the
             # geometric mean is the product of both containments, each counted in full.
             anchor_sim = anchor_sim ** 2
-        else:
-            anchor_sim, evidence = self.anchor_similarity(anchors, other.anchors)
-        if anchor_sim >= s.translation_link and evidence >= s.min_anchor_evidence \
-                and self.same_order(sequence, other.sequence, shared):
+        if anchor_sim >= s.translation_link and self.same_order(sequence, other.sequence, shared):
             return Rule.TRANSLATION, anchor_sim / s.translation_link
         return NO_LINK
 

@@ -387,7 +387,10 @@ class Pipeline:
             decision = self.index.decide(fp, doc.lang)
             joined = decision.story_id
             grouping = self._grouping_evidence(fp, decision)
-        kind = change_kind(joined, doc.lang, documents.story_languages(joined) if joined else set())
+        if joined is not None and self.index.story_has_language(joined, doc.lang):
+            kind = ChangeKind.VERSION  # (what the index holds of a story is stored: no need to ask)
+        else:
+            kind = change_kind(joined, doc.lang, documents.story_languages(joined) if joined else set())
         story_id = joined or story_id_for(doc.key)
         new = self._new_document(doc, fp, grouping if joined else None)
         document_id = documents.add(new, story_id, kind)

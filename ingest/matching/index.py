@@ -80,6 +80,13 @@ class StoryIndex:
         # A document with too few anchors would collide with every other such document.
         return minhash if len(anchors) >= self.settings.min_shared_anchors else None
 
+    def story_has_language(self, story_id: str, lang: str) -> bool:
+        """Whether a document of `lang` in story `story_id` is in the window. (Every document the
+        index holds is a stored one, so True means the story has that language; False says
+        nothing of its documents that left the window.)"""
+        documents = self.documents
+        return any(documents[member].candidate.lang == lang for member in self.story_members.get(story_id, ()))
+
     def count(self, anchors: Iterable[str], delta: int = 1) -> None:
         """Update document frequencies (the stream's IDF statistics) for one document."""
         for token in anchors:

@@ -78,3 +78,25 @@ def stories(db: Path) -> set[frozenset[str]]:
         for key, story in conn.execute("SELECT key, story_id FROM documents"):
             members[story].add(key)
     return {frozenset(keys) for keys in members.values()}
+
+
+def test_a_language_held_only_outside_the_window_is_still_the_storys(db_path: Path,
+                                                                    seeds_dir: Path) -> None:
+    """A new English version of a story whose English original left the window, joining through its
+    Vietnamese translation, is a version, not a translation: the database knows the story's languages."""
+    now = [time.time()]
+    settings = Settings(db=str(db_path), window_days=3.0)
+    store = Store(str(db_path))
+    pipeline = Pipeline(store, settings.matching, clock=lambda: now[0])
+    english, vietnamese = seed(seeds_dir, "000"), seed(seeds_dir, "001")
+    original = pipeline.ingest(english)
+    now[0] += 2 * 86400
+    assert pipeline.ingest(vietnamese).kind == "translation"
+    now[0] += 2 * 86400  # the original leaves the window; the translation stays
+    pipeline.index.evict_before(now[0] - settings.matching.window_days * 86400)
+    assert len(pipeline.index) == 1
+    body = english.body if isinstance(english.body, str) else english.body.decode("utf-8")
+    edited = RawDocument(key="edited", origin="edited", kind="text", body=body.replace("the", "this", 1))
+    again = pipeline.ingest(edited)
+    assert (again.kind, again.story_id) == ("version", original.story_id)
+    store.close()

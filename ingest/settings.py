@@ -24,7 +24,7 @@ class ReadSettings(Section):
            "1: none; 0: one per core, at most 2, for a replay of 1,000 documents or more; each adds "
            "~60 MB, the language model's tables are shared)", check=NOT_NEGATIVE)
     replay_batch: int = setting(
-        256, "documents a replay writes per transaction (the same stories; a commit costs more than a short "
+        512, "documents a replay writes per transaction (the same stories; a commit costs more than a short "
             "document's write; other writers wait for at most one batch; a crash redoes at most one)",
         check=POSITIVE)
 

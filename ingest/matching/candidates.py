@@ -1,13 +1,14 @@
 """The candidate index: which stored documents might be the same story as a new one.
 
-Two MinHash LSH indexes, one per fingerprint view, behind this small interface:
+MinHash LSH over both fingerprint views, behind this small interface:
 
-- `BandCandidates`, the default: the bands and rows datasketch's `MinHashLSH` chooses for the
-  threshold, each band of a signature folded to one 64-bit integer, the (key, document)
-  pairs held in sorted numpy arrays: 12 bytes per band and document, where datasketch's
-  in-memory tables hold a Python set and a bytes object per band and document (~300 bytes).
-  It finds the documents datasketch finds (a test checks; two different bands folding to one
-  key, about one chance in 2^64 per pair, would only add a candidate to verify).
+- `BandCandidates`, the default: for each view the bands and rows datasketch's `MinHashLSH`
+  chooses for its threshold, each band of a signature folded to one 64-bit integer, both
+  views' (key, document) pairs held in one pair of sorted numpy arrays: 12 bytes per band and
+  document, where datasketch's in-memory tables hold a Python set and a bytes object per band
+  and document (~300 bytes). It finds the documents datasketch finds (a test checks; two
+  different bands folding to one key, about one chance in 2^64 per pair, would only add a
+  candidate to verify).
 - `LshCandidates`: datasketch's `MinHashLSH` itself, with its storage layer (`storage_config`:
   `{"type": "dict"}` in memory, `{"type": "redis", "redis": {...}}` for an index in Redis, with a
   `"basename"` for one index shared by several processes).
@@ -88,20 +89,37 @@ MERGE_AFTER_KEYS = 65_536
 _FOLD_SEED = 20261201
 
 
+class BandFold:
+    """One view's LSH bands, each folded to a 64-bit key: the bands and rows datasketch's
+    `MinHashLSH` chooses for the threshold."""
+
+    def __init__(self, threshold: float, num_perm: int, seed: int) -> None:
+        self.bands, self.rows = lsh_bands(threshold, num_perm)
+        rng = np.random.default_rng(seed)
+        # Odd multipliers: a band's rows fold to Σ row × multiplier mod 2^64, plus a salt per band so
+        # that equal rows in two different bands are different keys.
+        self._multipliers = rng.integers(1, 2**63, self.rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+        self._salts = rng.integers(0, 2**63, self.bands, dtype=np.uint64)
+
+    def keys(self, minhash: Signature) -> np.ndarray:
+        rows = minhash.hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        # (integer products and sums wrap modulo 2^64; a matrix product is one pass)
+        keys: np.ndarray = rows @ self._multipliers + self._salts
+        return keys
+
+
 class BandTable:
-    """One LSH table: every indexed signature's band keys, and which documents hold each.
+    """The LSH tables: every indexed document's band keys, and which documents hold each.
+
+    Both views' keys share one table (a document is found by any of its keys; two folds' keys
+    meet by chance about once in 2^64, which would only add a candidate to verify): one search
+    per query instead of one per view.
 
     The arrays name an insertion by its serial, not its document: a document removed and
     inserted again (a changed text) gets a new serial, so its old keys, which stay in the
     arrays until the next merge, can never answer for it."""
 
-    def __init__(self, threshold: float, num_perm: int) -> None:
-        self.bands, self.rows = lsh_bands(threshold, num_perm)  # as datasketch's MinHashLSH chooses them
-        rng = np.random.default_rng(_FOLD_SEED)
-        # Odd multipliers: a band's rows fold to Σ row × multiplier mod 2^64, plus a salt per band so
-        # that equal rows in two different bands are different keys.
-        self._multipliers = rng.integers(1, 2**63, self.rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-        self._salts = rng.integers(0, 2**63, self.bands, dtype=np.uint64)
+    def __init__(self) -> None:
         self._keys = np.empty(0, dtype=np.uint64)      # sorted
         self._serials = np.empty(0, dtype=np.int64)    # the insertion of each key
         # Keys since the last merge: for look-up, and in arrival order for the merge.
@@ -109,24 +127,9 @@ class BandTable:
         self._pending_keys: list[int] = []
         self._pending_serials: list[int] = []
         self._document_of: dict[int, int] = {}        # serial → document, for live insertions only
-        self._serial_of: dict[int, int] = {}          # document → its live serial
+        self._serial_of: dict[int, tuple[int, int]] = {}  # document → its live serial, and its keys' count
+        self._removed_keys = 0                         # keys of removed insertions still in the arrays
         self._next_serial = 0
-        # A document is queried, then inserted, with the same signature: its keys, made once.
-        self._last_keys: tuple[Signature, np.ndarray, list[int]] | None = None
-
-    def keys_of(self, minhash: Signature) -> np.ndarray:
-        if self._last_keys is not None and self._last_keys[0] is minhash:
-            return self._last_keys[1]
-        rows = minhash.hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
-        # (integer products and sums wrap modulo 2^64; a matrix product is one pass)
-        keys: np.ndarray = rows @ self._multipliers + self._salts
-        self._last_keys = (minhash, keys, keys.tolist())
-        return keys
-
-    def _key_list(self, minhash: Signature) -> list[int]:
-        self.keys_of(minhash)
-        assert self._last_keys is not None
-        return self._last_keys[2]
 
     def __contains__(self, document_id: int) -> bool:
         return document_id in self._serial_of
@@ -134,13 +137,12 @@ class BandTable:
     def __len__(self) -> int:
         return len(self._serial_of)
 
-    def insert(self, document_id: int, minhash: Signature) -> None:
+    def insert(self, document_id: int, keys: list[int]) -> None:
         self.remove(document_id)  # a document holds one set of keys
         serial = self._next_serial
         self._next_serial += 1
         self._document_of[serial] = document_id
-        self._serial_of[document_id] = serial
-        keys = self._key_list(minhash)
+        self._serial_of[document_id] = (serial, len(keys))
         recent = self._recent
         for key in keys:
             held = recent.get(key)
@@ -151,18 +153,19 @@ class BandTable:
             else:
                 held.append(serial)
         self._pending_keys.extend(keys)
-        self._pending_serials.extend([serial] * self.bands)
+        self._pending_serials.extend([serial] * len(keys))
         if len(self._pending_keys) >= MERGE_AFTER_KEYS:
             self._merge()
 
     def remove(self, document_id: int) -> None:
         """Forget a document: its keys stay until the next merge, but queries no longer return it."""
-        serial = self._serial_of.pop(document_id, None)
-        if serial is not None:
-            del self._document_of[serial]
+        live = self._serial_of.pop(document_id, None)
+        if live is not None:
+            del self._document_of[live[0]]
+            self._removed_keys += live[1]
 
-    def query(self, minhash: Signature) -> set[int]:
-        keys = self.keys_of(minhash)
+    def query(self, keys: np.ndarray, key_list: list[int]) -> set[int]:
+        """The documents holding any of `keys` (`key_list`: the same, as Python ints)."""
         serials: set[int] = set()
         if len(self._keys):
             # Where each key would go; the few that are there (~2 of 45) are then bounded above.
@@ -173,7 +176,7 @@ class BandTable:
                 for start, end in zip(low[there].tolist(), high.tolist(), strict=True):
                     serials.update(self._serials[start:end].tolist())
         recent = self._recent
-        for key in self._key_list(minhash):
+        for key in key_list:
             held = recent.get(key)
             if held is None:
                 continue
@@ -190,10 +193,11 @@ class BandTable:
         keys, serials = self._keys, self._serials
         new_keys = np.array(self._pending_keys, dtype=np.uint64)
         new_serials = np.array(self._pending_serials, dtype=np.int64)
-        if len(serials) + len(new_serials) > len(self._document_of) * self.bands:  # some were removed
+        if self._removed_keys:
             live = np.fromiter(self._document_of, dtype=np.int64, count=len(self._document_of))
             kept, new_kept = np.isin(serials, live), np.isin(new_serials, live)
             keys, serials, new_keys, new_serials = keys[kept], serials[kept], new_keys[new_kept], new_serials[new_kept]
+            self._removed_keys = 0
         if len(new_keys):
             order = np.argsort(new_keys, kind="stable")
             new_keys, new_serials = new_keys[order], new_serials[order]
@@ -204,23 +208,30 @@ class BandTable:
 
 
 class BandCandidates:
-    """Both views in `BandTable`s: the default candidate index."""
+    """Both views folded into one `BandTable`: the default candidate index."""
 
     def __init__(self, settings: MatchSettings) -> None:
-        self.lexical = BandTable(settings.lexical_lsh_threshold, settings.num_perm)
-        self.anchor = BandTable(settings.anchor_lsh_threshold, settings.anchor_num_perm)
+        self.lexical = BandFold(settings.lexical_lsh_threshold, settings.num_perm, _FOLD_SEED)
+        self.anchor = BandFold(settings.anchor_lsh_threshold, settings.anchor_num_perm, _FOLD_SEED + 1)
+        self.table = BandTable()
+        # A document is queried, then inserted, with the same signatures: its keys, made once.
+        self._last: tuple[Signature, Signature | None, np.ndarray, list[int]] | None = None
+
+    def _keys(self, lexical: Signature, anchor_minhash: Signature | None) -> tuple[np.ndarray, list[int]]:
+        last = self._last
+        if last is not None and last[0] is lexical and last[1] is anchor_minhash:
+            return last[2], last[3]
+        keys = self.lexical.keys(lexical)
+        if anchor_minhash is not None:
+            keys = np.concatenate((keys, self.anchor.keys(anchor_minhash)))
+        self._last = (lexical, anchor_minhash, keys, keys.tolist())
+        return self._last[2], self._last[3]
 
     def insert(self, document_id: int, lexical: Signature, anchor_minhash: Signature | None) -> None:
-        self.lexical.insert(document_id, lexical)
-        if anchor_minhash is not None:
-            self.anchor.insert(document_id, anchor_minhash)
+        self.table.insert(document_id, self._keys(lexical, anchor_minhash)[1])
 
     def remove(self, document_id: int) -> None:
-        self.lexical.remove(document_id)
-        self.anchor.remove(document_id)
+        self.table.remove(document_id)
 
     def query(self, lexical: Signature, anchor_minhash: Signature | None) -> set[int]:
-        found = self.lexical.query(lexical)
-        if anchor_minhash is not None:
-            found |= self.anchor.query(anchor_minhash)
-        return found
+        return self.table.query(*self._keys(lexical, anchor_minhash))

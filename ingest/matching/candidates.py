@@ -87,6 +87,11 @@ def _lean(signature: Signature) -> Any:
 # (a merge copies the arrays once: ~10 ms for a window of 100,000 documents).
 MERGE_AFTER_KEYS = 65_536
 _FOLD_SEED = 20261201
+# The sorted keys are searched a block at a time: first among every block's first key (a small
+# array, in cache), then by comparing with the whole block found, whose keys lie side by side.
+# A binary search of the whole array reads ~20 places far apart per key (~93 keys per query).
+_BLOCK = 64
+_PAD = np.uint64(2**64 - 1)  # fills the last block; its serial, -1, is no insertion's
 
 
 class BandFold:
@@ -120,8 +125,10 @@ class BandTable:
     arrays until the next merge, can never answer for it."""
 
     def __init__(self) -> None:
-        self._keys = np.empty(0, dtype=np.uint64)      # sorted
+        self._keys = np.empty(0, dtype=np.uint64)      # sorted, padded to whole blocks
         self._serials = np.empty(0, dtype=np.int64)    # the insertion of each key
+        self._stored = 0                               # keys in the arrays, padding left out
+        self._firsts = np.empty(0, dtype=np.uint64)    # each block's first key
         # Keys since the last merge: for look-up, and in arrival order for the merge.
         self._recent: dict[int, int | list[int]] = {}  # key → its insertion's serial, or several
         self._pending_keys: list[int] = []
@@ -167,13 +174,18 @@ class BandTable:
     def query(self, keys: np.ndarray, key_list: list[int]) -> set[int]:
         """The documents holding any of `keys` (`key_list`: the same, as Python ints)."""
         serials: set[int] = set()
-        if len(self._keys):
-            # Where each key would go; the few that are there (~2 of 45) are then bounded above.
-            low = np.searchsorted(self._keys, keys, side="left")
-            there = self._keys[np.minimum(low, len(self._keys) - 1)] == keys
+        if self._stored:
+            # The block each key would be in, and whether it is there; the few that are (~2 in
+            # 45) are then found exactly, with every insertion that holds them.
+            block = np.searchsorted(self._firsts, keys, side="right")
+            block -= 1
+            np.maximum(block, 0, out=block)
+            there = (self._keys.reshape(-1, _BLOCK)[block] == keys[:, None]).any(axis=1)
             if there.any():
-                high = np.searchsorted(self._keys, keys[there], side="right")
-                for start, end in zip(low[there].tolist(), high.tolist(), strict=True):
+                held = keys[there]
+                low = np.searchsorted(self._keys, held, side="left")
+                high = np.searchsorted(self._keys, held, side="right")
+                for start, end in zip(low.tolist(), high.tolist(), strict=True):
                     serials.update(self._serials[start:end].tolist())
         recent = self._recent
         for key in key_list:
@@ -190,7 +202,7 @@ class BandTable:
 
     def _merge(self) -> None:
         """Join the recent keys to the sorted arrays, dropping the keys of removed insertions."""
-        keys, serials = self._keys, self._serials
+        keys, serials = self._keys[:self._stored], self._serials[:self._stored]
         new_keys = np.array(self._pending_keys, dtype=np.uint64)
         new_serials = np.array(self._pending_serials, dtype=np.int64)
         if self._removed_keys:
@@ -198,12 +210,21 @@ class BandTable:
             kept, new_kept = np.isin(serials, live), np.isin(new_serials, live)
             keys, serials, new_keys, new_serials = keys[kept], serials[kept], new_keys[new_kept], new_serials[new_kept]
             self._removed_keys = 0
-        if len(new_keys):
-            order = np.argsort(new_keys, kind="stable")
-            new_keys, new_serials = new_keys[order], new_serials[order]
-            at = np.searchsorted(keys, new_keys, side="right")
-            keys, serials = np.insert(keys, at, new_keys), np.insert(serials, at, new_serials)
-        self._keys, self._serials = keys, serials
+        order = np.argsort(new_keys, kind="stable")
+        new_keys, new_serials = new_keys[order], new_serials[order]
+        # Where each new key lands among the old ones (after equal ones: arrival order), written
+        # straight into arrays of whole blocks: one copy of the index, as np.insert would make.
+        total = len(keys) + len(new_keys)
+        landing = np.searchsorted(keys, new_keys, side="right") + np.arange(len(new_keys))
+        is_new = np.zeros(total, dtype=bool)
+        is_new[landing] = True
+        merged_keys = np.full(total + (-total % _BLOCK), _PAD, dtype=np.uint64)
+        merged_serials = np.full(len(merged_keys), -1, dtype=np.int64)
+        merged_keys[landing], merged_serials[landing] = new_keys, new_serials
+        old = ~is_new
+        merged_keys[:total][old], merged_serials[:total][old] = keys, serials
+        self._keys, self._serials, self._stored = merged_keys, merged_serials, total
+        self._firsts = merged_keys[::_BLOCK].copy()
         self._recent, self._pending_keys, self._pending_serials = {}, [], []
 
 

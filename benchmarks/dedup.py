@@ -96,7 +96,7 @@ gc.collect()
 tracemalloc.start()
 index = StoryIndex(MatchSettings())
 index.load(signatures, frequencies)
-index.candidates.lexical._merge(); index.candidates.anchor._merge()  # as after the next merge
+index.candidates.table._merge()  # as after the next merge
 gc.collect()
 print(tracemalloc.get_traced_memory()[0], len(index))
 """
@@ -235,8 +235,11 @@ def main() -> None:
                 base = baseline(corpus, workdir, name)
                 base_scores = score(gold, base.pop("predictions"), args.data)
                 row["plain-minhash"] = {**base, "scores": base_scores}
+                with_workers = row.get(f"newsdedup-workers-{args.workers}")
                 print(f"baseline   {base['seconds']:7.2f} s  {base['docs_per_second']:7.0f} docs/s (in-process); "
-                      f"newsdedup at {ours['docs_per_second'] / base['docs_per_second']:.2f}x its speed")
+                      f"newsdedup at {ours['docs_per_second'] / base['docs_per_second']:.2f}x its speed"
+                      + (f", {with_workers['docs_per_second'] / base['docs_per_second']:.2f}x with --workers "
+                         f"{args.workers}" if with_workers else ""))
             print(f"{'':12}{'subset':12}{'P':>7}{'R':>7}{'F1':>7}")
             for system, data in row.items():
                 if "scores" not in data:

@@ -128,7 +128,7 @@ WORKER_NICENESS = 10
 
 # replay_workers 0: one worker per core the process may use, at most AUTO_WORKERS, for a replay
 # long enough to pay for starting them (a few seeds do not). Beyond two the writing process is
-# the limit: the workers' CPU is ~1.2 times its own (wmt22, two cores: 9.5 s against 15.5 alone).
+# the limit: the workers' CPU is ~0.85 of its own (wmt22, two cores: 7.2 s against 10.8 alone).
 AUTO_WORKERS = 2
 AUTO_WORKERS_MIN_DOCUMENTS = 1000
 

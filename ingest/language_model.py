@@ -295,11 +295,14 @@ def _check_against_the_walk(compact: CompactIdentifier, model: dict[str, np.ndar
     rng = np.random.default_rng(12)
     samples = [text.encode("utf8") for text in _CHECK_TEXTS]
     samples += [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes() for n in rng.integers(0, 400, 200)]
-    # All at once, as `classify_many` finds them: no n-gram may run from one text into the next.
+    # All at once, as `classify_many` finds them (no n-gram may run from one text into the next),
+    # and each alone, as a text longer than a batch is.
     found, counts, bounds = compact._feature_counts_of_many(samples)
     for data, (start, end) in zip(samples, itertools.pairwise(bounds), strict=True):
-        walked = visit_counts(transitions, row_starts, features, data) or {}
-        if list(zip(found[start:end].tolist(), counts[start:end].tolist(), strict=True)) != list(walked.items()):
+        walked = list((visit_counts(transitions, row_starts, features, data) or {}).items())
+        alone, alone_counts = compact._feature_counts(data)
+        if list(zip(found[start:end].tolist(), counts[start:end].tolist(), strict=True)) != walked \
+                or list(zip(alone.tolist(), alone_counts.tolist(), strict=True)) != walked:
             raise UnsupportedModel("its automaton counts other features than the tables find")
 
 

@@ -127,7 +127,10 @@ def _together(step: Callable[[list[_T]], list[_R]], items: list[_T]) -> list[_R]
     """`step` over all of `items` at once; on a bug, None for each, so that each is done again
     alone and fails alone."""
     try:
-        return step(items)
+        results = step(items)
+        if len(results) != len(items):
+            raise ValueError(f"{len(results)} results for {len(items)} documents")
+        return results
     except Exception:
         log.debug("internal error on %d documents together; each is done alone", len(items), exc_info=True)
         return [None] * len(items)

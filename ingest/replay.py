@@ -85,8 +85,10 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
     workers = workers_for(workers, len(located))
     entries = ((origin, size, locator) for _, locator, origin, size in located)
     batch: list[tuple[str, int, list[str], Prepared]] = []
+    batch_bytes = 0  # the input size of the documents in `batch`
 
     def write_batch() -> None:
+        nonlocal batch_bytes
         for (origin, size, repairs, _), result in zip(batch, pipeline.ingest_batch([item[3] for item in batch]),
                                                       strict=True):
             if isinstance(result, IngestError):
@@ -97,6 +99,7 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
                     on_warning(origin, repair)
             on_progress(size)
         batch.clear()
+        batch_bytes = 0
 
     with Rereader(max_bytes) as rereader:  # closes the corpus file, whatever happens
         for origin, size, read in _prepared(entries, rereader, pipeline.settings, workers):
@@ -105,7 +108,10 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
                 fail(read.origin, read.error)
                 on_progress(size)
                 continue
+            if batch and batch_bytes + size > BATCH_INPUT_BYTES:
+                write_batch()
             batch.append((origin, size, *read))
+            batch_bytes += size
             if len(batch) >= batch_size:
                 write_batch()
         write_batch()
@@ -120,6 +126,10 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
 # enough that memory does not grow with the corpus (32 × 12 against 32 × 6 with batches of
 # 256: wmt22 replays 8.56-8.62 s against 8.71-8.91, the same peak memory).
 PREPARE_CHUNK = 32
+PREPARE_CHUNK_BYTES = 2_000_000  # (wmt22's 32 documents: ~30 KB; 32 long pages would be hundreds of MB)
+# A batch also ends at this much input: a batch of long pages holds the write lock (and, after a
+# crash, is redone) about as long as one of `replay_batch` news texts (wmt22's 512: ~0.4 MB).
+BATCH_INPUT_BYTES = 4_000_000
 LOOKAHEAD_CHUNKS_PER_WORKER = 12
 # The writing process is the pipeline's narrowest stage (one process decides and writes, in
 # order), so the workers yield the CPU to it: on 2 cores, with the scheduler's fair shares,
@@ -127,8 +137,9 @@ LOOKAHEAD_CHUNKS_PER_WORKER = 12
 WORKER_NICENESS = 10
 
 # replay_workers 0: one worker per core the process may use, at most AUTO_WORKERS, for a replay
-# long enough to pay for starting them (a few seeds do not). Beyond two the writing process is
-# the limit: the workers' CPU is ~0.85 of its own (wmt22, two cores: 7.2 s against 10.8 alone).
+# long enough to pay for starting them (a few seeds do not). Two, not one: the workers' CPU is
+# ~0.85 of the writing process's own, so one worker would leave it waiting (wmt22, two cores:
+# 7.2 s against 10.8 alone); beyond two the writing process is the limit.
 AUTO_WORKERS = 2
 AUTO_WORKERS_MIN_DOCUMENTS = 1000
 
@@ -204,12 +215,19 @@ def _prepare_in_worker(jobs: list[tuple[tuple[str, int, str], str]], settings: M
 
 
 def _chunks(inputs: Iterator[_Entry], size: int) -> Iterator[list[_Entry]]:
+    """`size` entries at a time, fewer where they add up to PREPARE_CHUNK_BYTES of input (a chunk
+    is read and held whole)."""
     chunk: list[_Entry] = []
+    held = 0
     for item in inputs:
+        if chunk and held + item[1] > PREPARE_CHUNK_BYTES:
+            yield chunk
+            chunk, held = [], 0
         chunk.append(item)
+        held += item[1]
         if len(chunk) == size:
             yield chunk
-            chunk = []
+            chunk, held = [], 0
     if chunk:
         yield chunk
 

@@ -61,6 +61,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 _MYRIADS = re.compile(r"(\d+(?:\.\d+)?)([万萬億亿])(\d{1,4}(?!\d))?")
 _MYRIAD_VALUE = {"万": 10**4, "萬": 10**4, "億": 10**8, "亿": 10**8}
 _MASK64 = (1 << 64) - 1
+_CHARS_TOGETHER = 65_536  # characters `lexical_minhashes` hashes in one pass (a longer text alone)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -117,12 +118,27 @@ def lexical_minhashes(texts: Sequence[tuple[str, str]], settings: MatchSettings)
     # information each, so shorter n-grams match paraphrases as well.
     shingled = [(normalise(text).replace(" ", ""), settings.lexical_shingle_cjk) if lang in CJK_LANGS
                 else (normalise(text), settings.lexical_shingle) for text, lang in texts]
-    hashes: list[np.ndarray | None] = [None] * len(texts)
+    signatures: list[Signature] = []
+    # Together up to _CHARS_TOGETHER characters at a time (a longer text alone): the working
+    # arrays are ~25 bytes per character, so a batch of long pages stays a few megabytes.
+    group: list[tuple[str, int]] = []
+    size = 0
+    for item in shingled:
+        if group and size + len(item[0]) > _CHARS_TOGETHER:
+            signatures += _lexical_group(group, settings.num_perm)
+            group, size = [], 0
+        group.append(item)
+        size += len(item[0])
+    return signatures + (_lexical_group(group, settings.num_perm) if group else [])
+
+
+def _lexical_group(shingled: list[tuple[str, int]], num_perm: int) -> list[Signature]:
+    hashes: list[np.ndarray | None] = [None] * len(shingled)
     for n in {n for _, n in shingled}:
         at = [i for i, (_, size) in enumerate(shingled) if size == n]
         for i, values in zip(at, _hash_ngrams_many([shingled[i][0] for i in at], n), strict=True):
             hashes[i] = values
-    return minhash_many([values for values in hashes if values is not None], settings.num_perm)
+    return minhash_many([values for values in hashes if values is not None], num_perm)
 
 
 @lru_cache(maxsize=1)

@@ -88,7 +88,7 @@ def minhash_many(value_sets: Sequence[np.ndarray | list[int]], num_perm: int) ->
             first, start, size = i, start + size, 0
         size += length
     _group_minimums(hashes[start:start + size], lengths[first:], a, b, minimums[first:])
-    return [Signature(row) for row in minimums]
+    return [Signature(row.copy()) for row in minimums]  # (each its own: a view would keep all the rows)
 
 
 def _group_minimums(hashes: np.ndarray, lengths: list[int], a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from ingest.matching import MatchSettings
@@ -57,3 +58,26 @@ def test_band_index_finds_what_datasketch_finds(monkeypatch: pytest.MonkeyPatch,
         assert ours.query(lexical, anchor) == expected
         found += len(expected)
     assert found > 2 * len(signatures)  # the sets overlap: candidates are found, not only the empty set
+
+
+def test_the_band_table_answers_as_a_plain_map_of_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inserts, removals, re-inserts and queries, with merges every few keys, against a dict of
+    sets; keys include 0 and the padding value."""
+    candidates = candidates_module
+    monkeypatch.setattr(candidates, "MERGE_AFTER_KEYS", 7)
+    rng = random.Random(5)
+    pool = [0, 1, 2**64 - 1, 2**64 - 2, *(rng.getrandbits(64) for _ in range(40))]
+    table, held = candidates.BandTable(), dict[int, set[int]]()
+    for _ in range(3000):
+        document = rng.randrange(60)
+        if rng.random() < 0.25:
+            table.remove(document)
+            held.pop(document, None)
+        elif rng.random() < 0.6:
+            keys = rng.sample(pool, rng.randint(1, 6))
+            table.insert(document, keys)
+            held[document] = set(keys)
+        else:
+            keys = rng.sample(pool, rng.randint(1, 6))
+            expected = {d for d, ks in held.items() if ks & set(keys)}
+            assert table.query(np.array(keys, dtype=np.uint64), keys) == expected

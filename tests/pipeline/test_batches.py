@@ -150,3 +150,25 @@ def test_a_bug_identifying_languages_together_leaves_each_document_its_own(monke
         raise RuntimeError("a bug")
     monkeypatch.setattr(pipeline_module, "languages_of", broken)
     assert _same(pipeline_module.prepare_many(raws, SETTINGS), alone)
+
+
+def test_a_bug_fingerprinting_together_fails_only_its_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    raws = _raws(20)
+    alone = [prepare(raw, SETTINGS) for raw in raws]
+    real_one, real_many = pipeline_module.fingerprint, pipeline_module.fingerprints
+
+    def broken_one(title: str, text: str, lang: str, settings: MatchSettings) -> object:
+        if text == raws[5].body:
+            raise ValueError("a bug")
+        return real_one(title, text, lang, settings)
+
+    def broken_many(documents: list[tuple[str, str, str]], settings: MatchSettings) -> object:
+        if any(text == raws[5].body for _, text, _ in documents):
+            raise ValueError("a bug")
+        return real_many(documents, settings)
+
+    monkeypatch.setattr(pipeline_module, "fingerprint", broken_one)
+    monkeypatch.setattr(pipeline_module, "fingerprints", broken_many)
+    together = pipeline_module.prepare_many(raws, SETTINGS)
+    assert together[5].error is not None and "ValueError: a bug" in together[5].error.message
+    assert _same(together[:5] + together[6:], alone[:5] + alone[6:])

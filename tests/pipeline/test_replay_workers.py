@@ -61,3 +61,31 @@ def test_the_automatic_choice_of_workers(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)), raising=False)
         assert replay.workers_for(0, documents) == expected
     assert replay.workers_for(3, 5) == 3 and replay.workers_for(1, 12_612) == 1
+
+
+def test_batches_and_chunks_cut_by_size_give_the_same_stories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long documents end a batch (and a worker's chunk) early, so a batch of long pages holds the
+    write lock no longer than one of short texts: the same stories, every document stored once."""
+    from ingest import pipeline, replay
+
+    if not CORPUS.is_file():
+        pytest.skip(f"{CORPUS} is not here")
+    corpus = tmp_path / "part.jsonl"
+    corpus.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:150]) + "\n", encoding="utf-8")
+    assert run_cli("replay", str(corpus), "--db", str(tmp_path / "whole.db"), "--workers", "1").exit_code == 0
+    batches: list[int] = []
+    real = pipeline.Pipeline.ingest_batch
+
+    def counted(self: pipeline.Pipeline, batch: list[pipeline.Prepared]) -> list[object]:
+        batches.append(len(batch))
+        return real(self, batch)  # type: ignore[return-value]
+
+    monkeypatch.setattr(pipeline.Pipeline, "ingest_batch", counted)
+    monkeypatch.setattr(replay, "BATCH_INPUT_BYTES", 20_000)
+    monkeypatch.setattr(replay, "PREPARE_CHUNK_BYTES", 6_000)
+    for workers in ("1", "2"):
+        batches.clear()
+        db = tmp_path / f"cut{workers}.db"
+        assert run_cli("replay", str(corpus), "--db", str(db), "--workers", workers).exit_code == 0
+        assert sum(batches) == 150 and len(batches) > 5  # cut by size, not by replay_batch (512)
+        assert clusters(db) == clusters(tmp_path / "whole.db")

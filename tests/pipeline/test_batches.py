@@ -71,23 +71,28 @@ def test_a_key_twice_in_one_batch_is_two_changes(tmp_path: Path) -> None:
         assert stored is not None and stored.revision == 3
 
 
+def _break_fingerprinting(monkeypatch: pytest.MonkeyPatch, body: object) -> None:
+    """A bug fingerprinting the text `body`: alone, and in any group that holds it (then each
+    document of the group is fingerprinted alone, and that one fails)."""
+    real_one, real_many = pipeline_module.fingerprint, pipeline_module.fingerprints
+
+    def broken_one(title: str, text: str, lang: str, settings: MatchSettings) -> object:
+        if text == body:
+            raise ValueError("a bug")
+        return real_one(title, text, lang, settings)
+
+    def broken_many(documents: list[tuple[str, str, str]], settings: MatchSettings) -> object:
+        if any(text == body for _, text, _ in documents):
+            raise ValueError("a bug")
+        return real_many(documents, settings)
+
+    monkeypatch.setattr(pipeline_module, "fingerprint", broken_one)
+    monkeypatch.setattr(pipeline_module, "fingerprints", broken_many)
+
+
 def test_a_bug_on_one_document_fails_that_document_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     raws = _raws(12)
-    real = pipeline_module.fingerprint
-
-    def broken(title: str, text: str, lang: str, settings: MatchSettings) -> object:
-        if text == raws[5].body:
-            raise ValueError("a bug")
-        return real(title, text, lang, settings)
-
-    def broken_together(documents: list[tuple[str, str, str]], settings: MatchSettings) -> object:
-        if any(text == raws[5].body for _, text, _ in documents):
-            raise ValueError("a bug")
-        return real_together(documents, settings)
-
-    real_together = pipeline_module.fingerprints
-    monkeypatch.setattr(pipeline_module, "fingerprint", broken)
-    monkeypatch.setattr(pipeline_module, "fingerprints", broken_together)  # then each alone: the one fails
+    _break_fingerprinting(monkeypatch, raws[5].body)
     with open_database(str(tmp_path / "n.db")) as store:
         results = Pipeline(store, SETTINGS).ingest_batch([prepare(raw, SETTINGS, with_fingerprint=False)
                                                           for raw in raws])
@@ -155,20 +160,7 @@ def test_a_bug_identifying_languages_together_leaves_each_document_its_own(monke
 def test_a_bug_fingerprinting_together_fails_only_its_document(monkeypatch: pytest.MonkeyPatch) -> None:
     raws = _raws(20)
     alone = [prepare(raw, SETTINGS) for raw in raws]
-    real_one, real_many = pipeline_module.fingerprint, pipeline_module.fingerprints
-
-    def broken_one(title: str, text: str, lang: str, settings: MatchSettings) -> object:
-        if text == raws[5].body:
-            raise ValueError("a bug")
-        return real_one(title, text, lang, settings)
-
-    def broken_many(documents: list[tuple[str, str, str]], settings: MatchSettings) -> object:
-        if any(text == raws[5].body for _, text, _ in documents):
-            raise ValueError("a bug")
-        return real_many(documents, settings)
-
-    monkeypatch.setattr(pipeline_module, "fingerprint", broken_one)
-    monkeypatch.setattr(pipeline_module, "fingerprints", broken_many)
+    _break_fingerprinting(monkeypatch, raws[5].body)
     together = pipeline_module.prepare_many(raws, SETTINGS)
     assert together[5].error is not None and "ValueError: a bug" in together[5].error.message
     assert _same(together[:5] + together[6:], alone[:5] + alone[6:])

@@ -108,15 +108,15 @@ def prepare_many(raws: Sequence[RawDocument], settings: MatchSettings, *,
             documents.append(_guarded(item[0].origin, partial(document_from, *item, next(langs))))
     if not with_fingerprint:
         return [doc if isinstance(doc, Prepared) else Prepared(doc, None) for doc in documents]
-    built = [doc for doc in documents if isinstance(doc, Document)]
-    made = iter(_together(lambda docs: fingerprints([(d.title, d.text, d.lang) for d in docs], settings), built))
-    prepared: list[Prepared] = []
-    for doc in documents:
-        if isinstance(doc, Prepared):
-            prepared.append(doc)
-        else:
-            prepared.append(_guarded(doc.key, partial(_fingerprinted, doc, next(made), settings)))
-    return prepared
+    made = iter(_fingerprinted_together([doc for doc in documents if isinstance(doc, Document)], settings))
+    return [doc if isinstance(doc, Prepared) else next(made) for doc in documents]
+
+
+def _fingerprinted_together(docs: list[Document], settings: MatchSettings) -> list[Prepared]:
+    """Each of `docs` with its fingerprint, the signatures computed together (`fingerprints`);
+    a document whose fingerprint fails gets that failure alone."""
+    made = _together(lambda docs: fingerprints([(d.title, d.text, d.lang) for d in docs], settings), docs)
+    return [_guarded(doc.key, partial(_fingerprinted, doc, fp, settings)) for doc, fp in zip(docs, made, strict=True)]
 
 
 _T = TypeVar("_T")
@@ -347,16 +347,13 @@ class Pipeline:
         return doc, made
 
     def _fingerprint_together(self, results: list[Outcome | IngestError | tuple[Document, Fingerprint | None]]) -> None:
-        """Make in place the fingerprints `_ready` left to make, together (`fingerprints`); a
-        document whose fingerprint fails gets that failure alone."""
+        """Make in place, together, the fingerprints `_ready` left to make."""
         unmade = [i for i, item in enumerate(results) if isinstance(item, tuple) and item[1] is None]
         if not unmade:
             return
         docs = [cast(tuple[Document, None], results[i])[0] for i in unmade]
-        made = _together(lambda docs: fingerprints([(d.title, d.text, d.lang) for d in docs], self.settings), docs)
-        for i, doc, fp in zip(unmade, docs, made, strict=True):
-            outcome = _guarded(doc.key, partial(_fingerprinted, doc, fp, self.settings))
-            results[i] = outcome.error if outcome.error is not None else (doc, outcome.fingerprint)
+        for i, doc, made in zip(unmade, docs, _fingerprinted_together(docs, self.settings), strict=True):
+            results[i] = made.error if made.error is not None else (doc, made.fingerprint)
 
     def _follow(self, written: _Written) -> None:
         """Bring the index in step with one write."""

@@ -35,6 +35,7 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from ingest import cache
 from ingest.cache import Arrays
+from ingest.runs import runs_within
 
 log = logging.getLogger(__name__)
 
@@ -160,18 +161,8 @@ class CompactIdentifier:
         """`classify` of each of `texts` (the same answers, computed together)."""
         datas = [unicodedata.normalize("NFC", text.lower() if text.isupper() else text)
                  .encode("utf8", errors="surrogatepass") for text in texts]
-        answers: list[tuple[str, float]] = []
-        group: list[bytes] = []
-        size = 0
-        for data in datas:
-            if group and size + len(data) > BATCH_BYTES:
-                answers += self._classify_encoded(group)
-                group, size = [], 0
-            group.append(data)
-            size += len(data)
-        if group:
-            answers += self._classify_encoded(group)
-        return answers
+        runs = runs_within([len(data) for data in datas], BATCH_BYTES)
+        return [answer for run in runs for answer in self._classify_encoded(datas[run.start:run.stop])]
 
     def _classify_encoded(self, datas: list[bytes]) -> list[tuple[str, float]]:
         features, counts, bounds = self._feature_counts_of_many(datas)

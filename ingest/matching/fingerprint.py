@@ -30,6 +30,7 @@ from ingest.matching.minhash import Signature, minhash_many
 from ingest.matching.months import month_token, months_capitalised, numeric_month
 from ingest.matching.settings import MatchSettings
 from ingest.matching.wordlists import zipf
+from ingest.runs import runs_within
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -118,18 +119,10 @@ def lexical_minhashes(texts: Sequence[tuple[str, str]], settings: MatchSettings)
     # information each, so shorter n-grams match paraphrases as well.
     shingled = [(normalise(text).replace(" ", ""), settings.lexical_shingle_cjk) if lang in CJK_LANGS
                 else (normalise(text), settings.lexical_shingle) for text, lang in texts]
-    signatures: list[Signature] = []
     # Together up to _CHARS_TOGETHER characters at a time (a longer text alone): the working
     # arrays are ~25 bytes per character, so a batch of long pages stays a few megabytes.
-    group: list[tuple[str, int]] = []
-    size = 0
-    for item in shingled:
-        if group and size + len(item[0]) > _CHARS_TOGETHER:
-            signatures += _lexical_group(group, settings.num_perm)
-            group, size = [], 0
-        group.append(item)
-        size += len(item[0])
-    return signatures + (_lexical_group(group, settings.num_perm) if group else [])
+    runs = runs_within([len(text) for text, _ in shingled], _CHARS_TOGETHER)
+    return [signature for run in runs for signature in _lexical_group(shingled[run.start:run.stop], settings.num_perm)]
 
 
 def _lexical_group(shingled: list[tuple[str, int]], num_perm: int) -> list[Signature]:

@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ingest.runs import runs_within
+
 SEED = 1
 # MurmurHash3's 32-bit finalizer (shifts and multipliers), applied to every value first.
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
@@ -81,13 +83,10 @@ def minhash_many(value_sets: Sequence[np.ndarray | list[int]], num_perm: int) ->
     hashes *= m2
     hashes ^= hashes >> s3
     minimums = np.full((len(arrays), num_perm), _MAX32, dtype=np.uint32)  # (an empty set keeps these)
-    first, start, size = 0, 0, 0  # the group's first set, where its values start, how many
-    for i, length in enumerate(lengths):
-        if i > first and size + length > _VALUES_PER_PASS:
-            _group_minimums(hashes[start:start + size], lengths[first:i], a, b, minimums[first:i])
-            first, start, size = i, start + size, 0
-        size += length
-    _group_minimums(hashes[start:start + size], lengths[first:], a, b, minimums[first:])
+    starts = np.cumsum([0, *lengths]).tolist()  # where each set's values start in `hashes`
+    for run in runs_within(lengths, _VALUES_PER_PASS):
+        _group_minimums(hashes[starts[run.start]:starts[run.stop]], lengths[run.start:run.stop], a, b,
+                        minimums[run.start:run.stop])
     return [Signature(row.copy()) for row in minimums]  # (each its own: a view would keep all the rows)
 
 

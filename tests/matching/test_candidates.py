@@ -60,16 +60,18 @@ def test_band_index_finds_what_datasketch_finds(monkeypatch: pytest.MonkeyPatch,
     assert found > 2 * len(signatures)  # the sets overlap: candidates are found, not only the empty set
 
 
-def test_the_band_table_answers_as_a_plain_map_of_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("keys, documents", [(40, 60), (3, 400)])  # (few keys: runs longer than a block)
+def test_the_band_table_answers_as_a_plain_map_of_keys(monkeypatch: pytest.MonkeyPatch, keys: int,
+                                                       documents: int) -> None:
     """Inserts, removals, re-inserts and queries, with merges every few keys, against a dict of
     sets; keys include 0 and the padding value."""
     candidates = candidates_module
     monkeypatch.setattr(candidates, "MERGE_AFTER_KEYS", 7)
     rng = random.Random(5)
-    pool = [0, 1, 2**64 - 1, 2**64 - 2, *(rng.getrandbits(64) for _ in range(40))]
+    pool = [0, 1, 2**64 - 1, 2**64 - 2, *(rng.getrandbits(64) for _ in range(keys))]
     table, held = candidates.BandTable(), dict[int, set[int]]()
     for _ in range(3000):
-        document = rng.randrange(60)
+        document = rng.randrange(documents)
         if rng.random() < 0.25:
             table.remove(document)
             held.pop(document, None)

@@ -205,8 +205,10 @@ class LinkRules:
 
     def shared_weight(self, a: frozenset[str], b: frozenset[str]) -> float:
         """The IDF weight of the anchors both hold."""
-        shared = a & b
-        return math.fsum(map(self._weight_of(), shared)) if shared else 0.0
+        return self._summed_weight(a & b)
+
+    def _summed_weight(self, tokens: frozenset[str]) -> float:
+        return math.fsum(map(self._weight_of(), tokens)) if tokens else 0.0
 
     def _overlap(self, a: frozenset[str], b: frozenset[str], evidence: float) -> float:
         if not evidence:
@@ -272,7 +274,7 @@ class LinkRules:
         scripts_differ = (lang in CJK_LANGS) != (other.lang in CJK_LANGS)
         mine, theirs = expressible(anchors, lang, other.anchors, other.lang) if scripts_differ \
             else (anchors, other.anchors)
-        evidence = self.shared_weight(mine, theirs)
+        evidence = self._summed_weight(mine & theirs if scripts_differ else shared)  # (shared: the texts' own)
         if evidence < s.min_anchor_evidence:
             return NO_LINK  # (most candidates here: tested first, it spares summing their weights)
         anchor_sim = self._overlap(mine, theirs, evidence)

@@ -21,13 +21,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 import numpy as np
 from anyascii import anyascii
 from wordfreq import available_languages
 
 from ingest.matching.minhash import Signature, minhash_many
-from ingest.matching.months import month_token, months_capitalised, numeric_month
+from ingest.matching.months import month_initials, month_token, months_capitalised, numeric_month
 from ingest.matching.settings import MatchSettings
 from ingest.matching.wordlists import zipf
 from ingest.runs import runs_within
@@ -39,8 +40,10 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # runs of CJK characters, and runs of letters of any other script, each its own token.
 # Thousands may also be grouped with spaces ("181 037" in Russian and French) or apostrophes.
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009']\d{3})+(?!\d)|\d+(?:[.,]\d+)*"
-_TOKEN = re.compile(rf"({_NUMBER})|([{_CJK}]+)|([^\W\d_{_CJK}]+)")
-_WORD_RUN = re.compile(rf"[^\W\d_{_CJK}]+")  # _TOKEN's third group alone
+# Every character that is not a token's is a gap's (a token's characters are \w but "_", and a
+# number's separators): each token comes with the gap before it, so `findall` tiles a text.
+_GAP_AND_TOKEN = re.compile(rf"([\W_]*)(?:({_NUMBER})|([{_CJK}]+)|([^\W\d_{_CJK}]+))")
+_WORD_OF = itemgetter(3)  # a token's word ("" for a number or a CJK run)
 # Languages whose word lists say whether a word travels: the large Latin and Cyrillic ones.
 _REFERENCE_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk")
 _SISTER_GROUPS = (("ru", "uk", "be", "bg"), ("hr", "sr", "bs", "sl", "sh"), ("es", "pt", "ca", "gl"),
@@ -207,23 +210,26 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
     seen: dict[str, None] = {}
     caseless_script = lang in CJK_LANGS
     capital_months = months_capitalised(lang)  # (None: no month names known)
+    maybe_month = month_initials(lang)
+    # The tokens as (gap before, number, CJK run, word) tuples: made in C, as match objects are not
+    # (most tokens are lower-case words that end at the first test).
+    tokens = _GAP_AND_TOKEN.findall(text)
     # A word the text also writes in lower case is a common word capitalised by position.
-    lowercase = {w for w in _WORD_RUN.findall(text) if w[0].islower()}
-    previous_end = 0
-    for match in _TOKEN.finditer(text):
-        number, cjk, word = match.groups()
-        start, end = match.span()
-        gap_start, previous_end = previous_end, end
-        if number:
-            seen.setdefault(numeric_month(number, text, start, end) or _number_token(number), None)
-            continue
-        if cjk:
+    words = set(map(_WORD_OF, tokens))
+    number_from = 0  # where the next number is searched for: its position, for numeric_month
+    for i, (gap, number, _cjk_run, word) in enumerate(tokens):
+        if not word:
+            if number:
+                # (No digit lies between the last number and this one: gaps, words and CJK runs have none.)
+                start = text.find(number, number_from)
+                number_from = start + len(number)
+                seen.setdefault(numeric_month(number, text, start, number_from) or _number_token(number), None)
             # Names in Chinese or Japanese script are written differently in every other
             # language; only the Latin-script words such texts contain travel.
             continue
         upper = word[0].isupper()
         # (month_token refuses a word of the other case at once: most words are not asked.)
-        if upper is capital_months and (month := month_token(word, lang)):
+        if upper is capital_months and maybe_month[word[0]] and (month := month_token(word, lang)):
             seen.setdefault(month, None)
             continue
         if caseless_script:
@@ -236,11 +242,11 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
             continue
         else:
             is_acronym = len(word) >= 2 and word.isupper()
-            if not is_acronym and word.lower() in lowercase:
+            if not is_acronym and (lower := word.lower()) in words and lower[0].islower():
                 continue
+        # (i == 0 or a sentence end in the gap before it: it opens a sentence)
         if not is_acronym and not caseless_script and (
-                lang in _CAPITALISES_COMMON_WORDS or gap_start == 0
-                or not _SENTENCE_END.isdisjoint(text[gap_start:start])):  # it opens a sentence
+                lang in _CAPITALISES_COMMON_WORDS or i == 0 or not _SENTENCE_END.isdisjoint(gap)):
             if _is_common_word(word.lower(), lang, settings.anchor_rare_zipf, settings.anchor_crosslingual_gap):
                 continue
         folded = _fold(word)

@@ -57,6 +57,28 @@ def months_capitalised(lang: str) -> bool | None:
     return lang in _CAPITALISED if lang in _MONTHS else None
 
 
+class _MonthInitials(dict[str, bool]):
+    """For each first character of a word: whether the word may be a month name of the language
+    (month_token's first test, its answer kept per character)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self._initials = _INITIALS.get(lang, frozenset())
+
+    def __missing__(self, character: str) -> bool:
+        initial = _folded_initial(character)
+        value = self[character] = not initial or initial in self._initials
+        return value
+
+
+@lru_cache(maxsize=256)
+def month_initials(lang: str) -> dict[str, bool]:
+    """Whether a word of `lang` that begins with a character may be a month name: False for
+    most, whose folded first letter begins no month of the language (a look-up per word,
+    cheaper than asking month_token). Languages without month names may say True."""
+    return _MonthInitials(lang)
+
+
 @lru_cache(maxsize=50_000)
 def month_token(word: str, lang: str) -> str | None:
     """"m12" when `word` is December in `lang` (Dezember, декабря, prosinca, ...), else None."""

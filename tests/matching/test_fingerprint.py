@@ -58,6 +58,25 @@ def test_capitalised_words_inside_a_sentence_are_names_where_only_names_are_capi
     assert ru == ("nikol", "kruch")  # "Такое" opens the sentence and is a common word
 
 
+def test_a_word_opens_a_sentence_by_the_gap_before_it_whatever_token_ends_there() -> None:
+    """A sentence end between the previous token and a word (a number's own decimal point is no
+    gap), or no token before it at all."""
+    assert "takoe" not in anchor_tokens("Он сказал 5. Такое", "ru", S)
+    assert "takoe" not in anchor_tokens(" – Такое", "ru", S)
+    assert "takoe" in anchor_tokens("Он сказал 5, Такое", "ru", S)
+    assert "takoe" in anchor_tokens("Он сказал 4.5 Такое", "ru", S)
+    assert "takoe" not in anchor_tokens("Он сказал 4.5!) Такое", "ru", S)
+
+
+@pytest.mark.parametrize("text", ["", "Hello", "  a_b 1 000,5 x2y 欧盟EU 12月 ... Ünïcode\u0301 ²½ 𐐀\n", "__9__"])
+def test_tokens_with_the_gaps_before_them_tile_the_text(text: str) -> None:
+    from ingest.matching.fingerprint import _GAP_AND_TOKEN
+
+    tiled = "".join("".join(parts) for parts in _GAP_AND_TOKEN.findall(text))
+    assert text.startswith(tiled)
+    assert all(not ch.isalnum() for ch in text[len(tiled):])  # only a last gap is left
+
+
 def test_thousands_grouped_with_spaces_and_round_thousands_meet() -> None:
     ru = anchor_tokens("Привито 181 037 человек, около 145 тысяч подростков.", "ru", S)
     en = anchor_tokens("181,037 people were vaccinated, about 145,000 teenagers.", "en", S)

@@ -53,3 +53,17 @@ def test_the_first_letter_check_changes_no_answer(monkeypatch: pytest.MonkeyPatc
     finally:
         month_token.cache_clear()
     assert sum(token is not None for token in quick.values()) > 50  # the sample holds months
+
+
+def test_month_initials_refuse_no_month() -> None:
+    """`month_initials` says False only for a first letter that begins no month of the language."""
+    import wordfreq
+
+    from ingest.matching import months
+
+    for lang in months._MONTHS:
+        sample = list(wordfreq.iter_wordlist(lang, "small"))[::5]
+        for word in sample + [w.capitalize() for w in sample]:
+            if month_token(word, lang) is not None:
+                assert months.month_initials(lang)[word[0]], (word, lang)
+    assert not months.month_initials("en")["x"]

@@ -114,6 +114,18 @@ def _v7_search_index_by_the_writer(conn: Connection, db: sqlite_utils.Database) 
     conn.execute("DROP TRIGGER IF EXISTS documents_fts_insert")
 
 
+# FTS5 merges a level's index segments when it holds this many (its default: 4). Each batch's
+# statement writes one segment, and merges rewrite them again and again: at 8, a wmt22 replay's
+# search index costs a fifth less CPU (0.95 against 1.17 s with its commits), for at most twice
+# the segments a search reads (FTS5 allows 2 to 16).
+SEARCH_AUTOMERGE = 8
+
+
+def _v8_search_index_merges_less(conn: Connection, db: sqlite_utils.Database) -> None:
+    """The search index merges its segments later (`SEARCH_AUTOMERGE`): less rewriting per document."""
+    conn.execute("INSERT INTO documents_fts (documents_fts, rank) VALUES ('automerge', ?)", (SEARCH_AUTOMERGE,))
+
+
 MIGRATIONS: list[Callable[[Connection, sqlite_utils.Database], None]] = [
     _v1_first_release,
     _v2_columns_of_later_builds,
@@ -122,6 +134,7 @@ MIGRATIONS: list[Callable[[Connection, sqlite_utils.Database], None]] = [
     _v5_source_leases,
     _v6_host_politeness,
     _v7_search_index_by_the_writer,
+    _v8_search_index_merges_less,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from storage.connection import BUSY_TIMEOUT_SECONDS, Connection
 from storage.documents import Documents
 from storage.errors import StorageLocked, StorageUnavailable
@@ -75,22 +76,27 @@ class Store:
             raise StorageUnavailable(f"{path}: cannot open the database ({exc}); check the path and its "
                                      "permissions") from None
         self.conn = Connection(raw, path)
+        self._checkpointer = Checkpointer(path)
         try:
             _use_write_ahead_log(self.conn)
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             self.conn.execute("PRAGMA foreign_keys=ON")
+            # (Checkpoints run beside the writer, in `Checkpointer`'s thread; this is the fallback.)
+            self.conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
             migrate(self.conn)
             self.documents = Documents(self.conn)
             with self.transaction():
                 self.documents.index_missed()
         except BaseException:
+            self._checkpointer.close()
             raw.close()
             raise
         self.sources = Sources(self.conn)
         self.errors = IngestErrors(self.conn)
 
     def close(self) -> None:
+        self._checkpointer.close()
         self.conn.close()
 
     def __enter__(self) -> Store:
@@ -103,10 +109,13 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """One atomic write: everything inside commits together or not at all."""
         self.conn.execute("BEGIN IMMEDIATE")
+        changes_before = self.conn.raw.total_changes
         try:
             yield
             self.documents.write_pending()
             self.conn.execute("COMMIT")
+            if self.conn.raw.total_changes != changes_before:
+                self._checkpointer.nudge()
         except BaseException:
             self.documents.forget_added()
             self.conn.rollback()  # (a failed COMMIT, too, must not leave the transaction open)

@@ -45,6 +45,39 @@ def test_database_uses_wal_and_has_the_documented_tables(db_path: Path) -> None:
     assert {"documents", "stories", "changes", "revisions", "signatures", "anchor_df", "ingest_errors"} <= tables
 
 
+def test_the_log_is_copied_into_the_file_beside_the_writer_and_removed_at_close(db_path: Path) -> None:
+    """Commits leave checkpoints to the checkpointer's thread (the writer's own waits for a log
+    of thousands of pages): the database file grows while the store is open, and a fork meanwhile
+    (replay's workers) finds no checkpoint half done."""
+    import os
+    import threading
+    import time
+
+    from storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
+
+    with Store(str(db_path)) as store:
+        assert store.conn.one("PRAGMA wal_autocheckpoint")[0] == WRITER_AUTOCHECKPOINT_PAGES
+        size_before = db_path.stat().st_size
+        for batch in range(20):
+            with store.transaction():
+                for i in range(20):
+                    store.documents.add(replace(new_doc(f"k{batch}-{i}", content_hash=f"h{batch}-{i}"),
+                                                text="Text. " * 200), f"s{batch}-{i}", change_kind(None, "en", set()))
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)  # what a worker forked mid-replay does with the database: nothing
+            assert os.waitpid(pid, 0)[1] == 0
+        deadline = time.monotonic() + 10
+        while db_path.stat().st_size <= size_before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert db_path.stat().st_size > size_before  # copied, without a checkpoint by the writer
+        assert any(thread.name == "newsdedup-checkpoint" for thread in threading.enumerate())
+    assert not any(thread.name == "newsdedup-checkpoint" for thread in threading.enumerate())
+    assert not Path(f"{db_path}-wal").exists()
+    with closing(sqlite3.connect(db_path)) as db:
+        assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 400
+
+
 def _open_when_told(path: str, go: multiprocessing.synchronize.Event, results: multiprocessing.Queue[str]) -> None:
     go.wait()
     try:

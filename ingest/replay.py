@@ -17,7 +17,6 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from ingest import language
@@ -25,6 +24,7 @@ from ingest.errors import ErrorKind, IngestError
 from ingest.matching.settings import MatchSettings
 from ingest.pipeline import UNCHANGED, Pipeline, Prepared, prepare_many
 from ingest.readers import ReadFailure, Rereader, read_inputs
+from ingest.workers import OrderedWorkers
 from storage import ChangeKind
 
 
@@ -86,9 +86,14 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
     entries = ((origin, size, locator) for _, locator, origin, size in located)
     batch: list[tuple[str, int, list[str], Prepared]] = []
     batch_bytes = 0  # the input size of the documents in `batch`
+    # The first batches are smaller, doubling up to `batch_size`: the writer starts on the first
+    # documents prepared instead of waiting for a whole batch of them (the same stories).
+    batch_limit = min(batch_size, FIRST_BATCH)
 
     def write_batch() -> None:
-        nonlocal batch_bytes
+        nonlocal batch_bytes, batch_limit
+        if batch:
+            batch_limit = min(batch_size, 2 * batch_limit)
         for (origin, size, repairs, _), result in zip(batch, pipeline.ingest_batch([item[3] for item in batch]),
                                                       strict=True):
             if isinstance(result, IngestError):
@@ -112,7 +117,7 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
                 write_batch()
             batch.append((origin, size, *read))
             batch_bytes += size
-            if len(batch) >= batch_size:
+            if len(batch) >= batch_limit:
                 write_batch()
         write_batch()
     summary.seconds = time.perf_counter() - started
@@ -131,6 +136,9 @@ PREPARE_CHUNK_BYTES = 2_000_000  # (wmt22's 32 documents: ~30 KB; 32 long pages 
 # crash, is redone) about as long as one of `replay_batch` news texts (wmt22's 512: ~0.4 MB).
 BATCH_INPUT_BYTES = 4_000_000
 LOOKAHEAD_CHUNKS_PER_WORKER = 12
+# The first batch's size (then 2, 4, ... times it, up to `replay_batch`): with two workers, a
+# wmt22 replay's writer waited ~0.45 s for its first batch of 512.
+FIRST_BATCH = 32
 # The writing process is the pipeline's narrowest stage (one process decides and writes, in
 # order), so the workers yield the CPU to it: on 2 cores, with the scheduler's fair shares,
 # it waited for a core while workers ran ahead (wmt22 with 2 workers: 9.9 s against 10.8).
@@ -176,16 +184,16 @@ def _prepared(entries: Iterator[_Entry], rereader: Rereader, settings: MatchSett
     # loaded first, so they share its pages, and none is forked mid-load (see wait_until_loaded).
     language.wait_until_loaded()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                             initargs=(rereader.max_bytes,)) as pool:
-        pending: deque[tuple[list[_Entry], Future[list[_Read]]]] = deque()
+    with OrderedWorkers(workers, _prepare_in_worker, context, initializer=_start_worker,
+                        initargs=(rereader.max_bytes, settings)) as pool:
+        pending: deque[list[_Entry]] = deque()
         for chunk in _chunks(entries, PREPARE_CHUNK):
-            jobs = [(locator, origin) for origin, _, locator in chunk]
-            pending.append((chunk, pool.submit(_prepare_in_worker, jobs, settings)))
+            pool.submit([(locator, origin) for origin, _, locator in chunk])
+            pending.append(chunk)
             if len(pending) >= workers * LOOKAHEAD_CHUNKS_PER_WORKER:
-                yield from _done(*pending.popleft())
+                yield from _done(pending.popleft(), pool.next_answer())
         while pending:
-            yield from _done(*pending.popleft())
+            yield from _done(pending.popleft(), pool.next_answer())
 
 
 def _read_and_prepare_all(rereader: Rereader, jobs: list[tuple[tuple[str, int, str], str]], settings: MatchSettings,
@@ -201,17 +209,18 @@ def _read_and_prepare_all(rereader: Rereader, jobs: list[tuple[tuple[str, int, s
 # A worker's own reader, made as the worker starts: its files are opened in that process, so
 # their positions are its own (a file the parent had open when it forked would share one).
 _worker_rereader: Rereader | None = None
+_worker_settings: MatchSettings | None = None
 
 
-def _start_worker(max_bytes: int) -> None:
-    global _worker_rereader
+def _start_worker(max_bytes: int, settings: MatchSettings) -> None:
+    global _worker_rereader, _worker_settings
     os.nice(WORKER_NICENESS)
-    _worker_rereader = Rereader(max_bytes)
+    _worker_rereader, _worker_settings = Rereader(max_bytes), settings
 
 
-def _prepare_in_worker(jobs: list[tuple[tuple[str, int, str], str]], settings: MatchSettings) -> list[_Read]:
-    assert _worker_rereader is not None, "workers are started by _start_worker"
-    return _read_and_prepare_all(_worker_rereader, jobs, settings)
+def _prepare_in_worker(jobs: list[tuple[tuple[str, int, str], str]]) -> list[_Read]:
+    assert _worker_rereader is not None and _worker_settings is not None, "workers are started by _start_worker"
+    return _read_and_prepare_all(_worker_rereader, jobs, _worker_settings)
 
 
 def _chunks(inputs: Iterator[_Entry], size: int) -> Iterator[list[_Entry]]:
@@ -232,6 +241,6 @@ def _chunks(inputs: Iterator[_Entry], size: int) -> Iterator[list[_Entry]]:
         yield chunk
 
 
-def _done(chunk: list[_Entry], job: Future[list[_Read]]) -> Iterator[tuple[str, int, _Read]]:
-    for (origin, size, _), read in zip(chunk, job.result(), strict=True):
+def _done(chunk: list[_Entry], reads: list[_Read]) -> Iterator[tuple[str, int, _Read]]:
+    for (origin, size, _), read in zip(chunk, reads, strict=True):
         yield origin, size, read

@@ -188,6 +188,7 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
     preload()  # while the pipeline's modules import and the database opens
     from ingest.readers import total_size
     from ingest.replay import replay as replay_inputs
+    from ingest.workers import WorkerDied
 
     settings = _settings(ctx, db=db, replay_workers=workers)
     with _open_store(settings) as store:
@@ -195,11 +196,15 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
         show_progress = not quiet and sys.stderr.isatty()
         with click.progressbar(length=max(total_size(list(paths)), 1), label="replaying", file=sys.stderr,
                                hidden=not show_progress) as bar:
-            summary = replay_inputs(pipeline, list(paths), max_bytes=settings.reading.max_document_bytes,
-                                    on_error=_report, on_warning=_warn, on_progress=bar.update,
-                                    order=settings.reading.replay_order,
-                                    workers=settings.reading.replay_workers,
-                                    batch_size=settings.reading.replay_batch)
+            try:
+                summary = replay_inputs(pipeline, list(paths), max_bytes=settings.reading.max_document_bytes,
+                                        on_error=_report, on_warning=_warn, on_progress=bar.update,
+                                        order=settings.reading.replay_order,
+                                        workers=settings.reading.replay_workers,
+                                        batch_size=settings.reading.replay_batch)
+            except WorkerDied as exc:
+                raise click.ClickException(f"{exc}. What was stored is kept: replaying again goes on "
+                                           "from there") from None
     click.echo(json.dumps(_replay_json(summary, settings)) if as_json else summary.line())
     sys.exit(1 if summary.errors else 0)
 

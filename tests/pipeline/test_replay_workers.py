@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -47,6 +50,40 @@ def test_workers_start_in_a_fresh_process(tmp_path: Path, seeds_dir: Path) -> No
                        timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("5 documents")
+
+
+@pytest.mark.skipif(not (SHARED / "bench" / "dedup" / "wmt22.jsonl").is_file(), reason="the wmt22 corpus is not here")
+def test_a_worker_killed_mid_replay_ends_it_with_one_line_and_a_rerun_goes_on(tmp_path: Path) -> None:
+    """A worker killed (as by the kernel, out of memory) ends the replay with what happened and
+    what to do; what was stored stays, once, and replaying again stores the rest."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT, run_process
+
+    corpus, db = SHARED / "bench" / "dedup" / "wmt22.jsonl", tmp_path / "killed.db"
+    proc = subprocess.Popen([sys.executable, "-m", "newsdedup", "replay", str(corpus), "--db", str(db),
+                             "--workers", "2", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    children: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        children = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    time.sleep(1.0)  # some batches stored
+    os.kill(children[-1], signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, (out, err)
+    assert "Traceback" not in err
+    assert "worker process ended without answering (exit code -9)" in err and "replaying again" in err
+    rerun = run_process("replay", str(corpus), "--db", str(db), "--workers", "2", "--quiet", timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "0 errors" in rerun.stdout and " 0 skipped" not in rerun.stdout  # it went on from there
+    with closing(sqlite3.connect(db)) as conn:
+        stored = conn.execute("SELECT count(*), count(DISTINCT key) FROM documents").fetchone()
+    assert stored == (12_612, 12_612)
 
 
 def test_the_automatic_choice_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:

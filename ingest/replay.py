@@ -125,7 +125,7 @@ def replay(pipeline: Pipeline, paths: list[str], *, max_bytes: int, order: str =
 
 
 # Documents go to the workers in chunks: one task per document cost the writing process more
-# in the pool's queues and threads than the task saved it (~0.35 ms of its CPU per wmt22
+# in the pool's queues than the task saved it (~0.35 ms of its CPU per wmt22
 # document). Chunks prepared ahead of the one being written, per worker: enough to keep the
 # workers busy while the writer writes a batch (`replay_batch` documents at a time), few
 # enough that memory does not grow with the corpus (32 × 12 against 32 × 6 with batches of
@@ -136,8 +136,9 @@ PREPARE_CHUNK_BYTES = 2_000_000  # (wmt22's 32 documents: ~30 KB; 32 long pages 
 # crash, is redone) about as long as one of `replay_batch` news texts (wmt22's 512: ~0.4 MB).
 BATCH_INPUT_BYTES = 4_000_000
 LOOKAHEAD_CHUNKS_PER_WORKER = 12
-# The first batch's size (then 2, 4, ... times it, up to `replay_batch`): with two workers, a
-# wmt22 replay's writer waited ~0.45 s for its first batch of 512.
+# The first batch's size (then 2, 4, ... times it, up to `replay_batch`): the writer starts on
+# the first documents prepared, not after a batch of them (wmt22 with two workers: its first
+# write 0.15 s sooner; the replay takes as long, the workers' first chunks, cold, being the limit).
 FIRST_BATCH = 32
 # The writing process is the pipeline's narrowest stage (one process decides and writes, in
 # order), so the workers yield the CPU to it: on 2 cores, with the scheduler's fair shares,

@@ -140,7 +140,7 @@ class BandTable:
         self._document_of: dict[int, int] = {}        # serial → document, for live insertions only
         self._serial_of: dict[int, tuple[int, int]] = {}  # document → its live serial, and its keys' count
         self._removed_keys = 0                         # keys of removed insertions still in the arrays
-        self._next_serial = 0
+        self._next_serial = 1                          # (0 would be falsy: see query)
 
     def __contains__(self, document_id: int) -> bool:
         return document_id in self._serial_of
@@ -181,14 +181,16 @@ class BandTable:
         if self._stored:
             # The block each key would be in, and whether it is there; the few that are (~2 in
             # 45) are then found exactly, with every insertion that holds them.
-            block = np.searchsorted(self._firsts, keys, side="right")
+            # (The arrays' own methods and the ufuncs' reduce: numpy's functions of the same
+            # names add a Python call each, a tenth of a query's time.)
+            block = self._firsts.searchsorted(keys, side="right")
             block -= 1
             np.maximum(block, 0, out=block)
-            there = (self._keys.reshape(-1, _BLOCK)[block] == keys[:, None]).any(axis=1)
-            if there.any():
+            there = np.logical_or.reduce(self._keys.reshape(-1, _BLOCK)[block] == keys[:, None], axis=1)
+            if np.logical_or.reduce(there):
                 held = keys[there]
-                low = np.searchsorted(self._keys, held, side="left")
-                high = np.searchsorted(self._keys, held, side="right")
+                low = self._keys.searchsorted(held, side="left")
+                high = self._keys.searchsorted(held, side="right")
                 for start, end in zip(low.tolist(), high.tolist(), strict=True):
                     serials.update(self._serials[start:end].tolist())
         recent = self._recent

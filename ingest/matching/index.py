@@ -160,7 +160,7 @@ class StoryIndex:
         jaccards: list[float] = []
         if verified:
             equal = np.array([other.lexical.hashvalues for other in verified]) == fp.lexical.hashvalues
-            jaccards = (equal.sum(axis=1) / len(fp.lexical.hashvalues)).tolist()
+            jaccards = (np.add.reduce(equal, axis=1) / len(fp.lexical.hashvalues)).tolist()
         numbers = numbers_of(anchors)
         # Another text shares more than dates with this one when it holds one of these.
         not_dates = frozenset(token for token in anchors if not is_date_part(token))

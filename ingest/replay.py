@@ -175,8 +175,7 @@ def _prepared(entries: Iterator[_Entry], rereader: Rereader, settings: MatchSett
     pipeline's narrowest stage — more than its file offset does)."""
     if workers <= 1:
         for chunk in _chunks(entries, PREPARE_CHUNK):
-            jobs = [(locator, origin) for origin, _, locator in chunk]
-            for (origin, size, _), read in zip(chunk, _read_and_prepare_all(rereader, jobs, settings,
+            for (origin, size, _), read in zip(chunk, _read_and_prepare_all(rereader, _jobs(chunk), settings,
                                                                             with_fingerprint=False), strict=True):
                 yield origin, size, read
         return
@@ -189,12 +188,16 @@ def _prepared(entries: Iterator[_Entry], rereader: Rereader, settings: MatchSett
                         initargs=(rereader.max_bytes, settings)) as pool:
         pending: deque[list[_Entry]] = deque()
         for chunk in _chunks(entries, PREPARE_CHUNK):
-            pool.submit([(locator, origin) for origin, _, locator in chunk])
+            pool.submit(_jobs(chunk))
             pending.append(chunk)
             if len(pending) >= workers * LOOKAHEAD_CHUNKS_PER_WORKER:
                 yield from _done(pending.popleft(), pool.next_answer())
         while pending:
             yield from _done(pending.popleft(), pool.next_answer())
+
+
+def _jobs(chunk: list[_Entry]) -> list[tuple[tuple[str, int, str], str]]:
+    return [(locator, origin) for origin, _, locator in chunk]
 
 
 def _read_and_prepare_all(rereader: Rereader, jobs: list[tuple[tuple[str, int, str], str]], settings: MatchSettings,

@@ -195,13 +195,13 @@ class BandTable:
                     serials.update(self._serials[start:end].tolist())
         recent = self._recent
         for key in key_list:
-            held = recent.get(key)
-            if held is None:
+            holders = recent.get(key)
+            if holders is None:
                 continue
-            if isinstance(held, int):
-                serials.add(held)
+            if isinstance(holders, int):
+                serials.add(holders)
             else:
-                serials.update(held)
+                serials.update(holders)
         found: set[int | None] = set(map(self._document_of.get, serials))
         found.discard(None)  # a removed insertion's serial
         return cast(set[int], found)

@@ -71,6 +71,54 @@ def test_a_key_twice_in_one_batch_is_two_changes(tmp_path: Path) -> None:
         assert stored is not None and stored.revision == 3
 
 
+def _rules(store: object) -> dict[str, str]:
+    return {key: rule for key, rule in store.documents.conn.all(  # type: ignore[attr-defined]
+        "SELECT d.key, l.rule FROM story_links l JOIN documents d ON d.id = l.document_id")}
+
+
+def test_what_was_looked_up_before_the_lock_is_looked_up_again_when_it_may_have_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the lock a batch looks each document up (its key, and the earliest document of its
+    content); inside, the answers are reused only while they hold. A copy of a document written
+    earlier in the batch, a text changed earlier in it, and another writer's commit in between
+    each make them be asked again."""
+    old = "The harbour in Split reopened on Monday after the storm, the port authority said."
+    new = "The port of Split stays closed until Friday, the harbour master told reporters on Sunday."
+    text = RawDocument(key="x", origin="x", kind="text", body=old)
+    with open_database(str(tmp_path / "n.db")) as store:
+        pipeline = Pipeline(store, SETTINGS)
+        pipeline.ingest_prepared(prepare(text, SETTINGS))
+        ferries = "Ferries to Hvar run again from Tuesday, the operator Jadrolinija announced."
+        assert _labels(pipeline.ingest_batch([prepare(RawDocument(key=key, origin=key, kind="text", body=ferries),
+                                                      SETTINGS) for key in ("p", "q")])) == ["created", "version"]
+        assert _rules(store) == {"q": "exact-copy"}  # a copy of p, written earlier in the batch
+        # x changes its text, then y holds x's old text: no longer stored, so y is no exact copy;
+        # z holds x's new text, written earlier in this batch: an exact copy of x.
+        batch = [RawDocument(key="x", origin="x", kind="text", body=new),
+                 RawDocument(key="y", origin="y", kind="text", body=old),
+                 RawDocument(key="z", origin="z", kind="text", body=new)]
+        assert _labels(pipeline.ingest_batch([prepare(raw, SETTINGS) for raw in batch])) == [
+            "changed", "created", "version"]
+        assert _rules(store) == {"q": "exact-copy", "z": "exact-copy"}
+
+        # Another writer stores v after this batch looked u, a copy of v, up.
+        other = Pipeline(store, SETTINGS)  # (its own index; the same database)
+        real = Pipeline._fingerprint_together
+        bridge = "The bridge to Ciovo closes for repairs in May, the county said on Thursday."
+
+        def another_writer_first(self: Pipeline, results: list[object]) -> None:
+            if self is pipeline:
+                other.ingest_prepared(prepare(RawDocument(key="v", origin="v", kind="text", body=bridge), SETTINGS))
+            real(self, results)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Pipeline, "_fingerprint_together", another_writer_first)
+        results = pipeline.ingest_batch([prepare(RawDocument(key="u", origin="u", kind="text", body=bridge), SETTINGS,
+                                                 with_fingerprint=False)])
+        assert _labels(results) == ["version"]
+        assert _rules(store)["u"] == "exact-copy"
+        assert store.documents.counts().documents == 7
+
+
 def _break_fingerprinting(monkeypatch: pytest.MonkeyPatch, body: object) -> None:
     """A bug fingerprinting the text `body`: alone, and in any group that holds it (then each
     document of the group is fingerprinted alone, and that one fails)."""

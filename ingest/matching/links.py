@@ -271,12 +271,14 @@ class LinkRules:
                     strength = min(lexical_jaccard / s.lexical_link, anchor_sim / s.lexical_anchor_link)
                     return Rule.PARAPHRASE, strength
             return NO_LINK
+        # The shared anchors' weight, whether or not the scripts differ: `expressible` cuts only
+        # what the other text cannot share, so the two cuts share exactly `shared`.
+        evidence = self._summed_weight(shared)
+        if evidence < s.min_anchor_evidence:
+            return NO_LINK  # (most candidates here: tested first, it spares the cuts and the totals)
         scripts_differ = (lang in CJK_LANGS) != (other.lang in CJK_LANGS)
         mine, theirs = expressible(anchors, lang, other.anchors, other.lang) if scripts_differ \
             else (anchors, other.anchors)
-        evidence = self._summed_weight(mine & theirs if scripts_differ else shared)  # (shared: the texts' own)
-        if evidence < s.min_anchor_evidence:
-            return NO_LINK  # (most candidates here: tested first, it spares summing their weights)
         anchor_sim = self._overlap(mine, theirs, evidence)
         if scripts_differ:
             # The cut leaves the alphabetic side only what the other text shares or could

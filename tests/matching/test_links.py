@@ -79,3 +79,19 @@ def test_a_chinese_text_sharing_a_few_of_its_names_is_not_a_translation() -> Non
     assert verify(rules, english, "en", translation) is Rule.TRANSLATION
     other_report = candidate("。".join(f"{n}发言" for n in names[:4] + others), "zh", "s2")
     assert verify(rules, english, "en", other_report) is Rule.NONE
+
+
+def test_the_cuts_of_two_scripts_share_exactly_what_the_texts_share() -> None:
+    """`expressible` leaves out only what a text cannot share, so the evidence of a translation
+    between scripts is the weight of the anchors the two texts share (judge sums that first)."""
+    import random
+
+    from ingest.matching.links import expressible
+
+    rng = random.Random(3)
+    tokens = ["2021", "12", "m12", "m3", "nato", "putin", "olaf", "eu", "7.5", "asean", "mx"]
+    for _ in range(500):
+        a, b = (frozenset(rng.sample(tokens, rng.randint(0, len(tokens)))) for _ in range(2))
+        for lang_a, lang_b in (("zh", "en"), ("en", "ja")):
+            mine, theirs = expressible(a, lang_a, b, lang_b)
+            assert mine & theirs == a & b

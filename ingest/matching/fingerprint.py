@@ -40,9 +40,13 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # runs of CJK characters, and runs of letters of any other script, each its own token.
 # Thousands may also be grouped with spaces ("181 037" in Russian and French) or apostrophes.
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009']\d{3})+(?!\d)|\d+(?:[.,]\d+)*"
-# Every character that is not a token's is a gap's (a token's characters are \w but "_", and a
-# number's separators): each token comes with the gap before it, so `findall` tiles a text.
-_GAP_AND_TOKEN = re.compile(rf"([\W_]*)(?:({_NUMBER})|([{_CJK}]+)|([^\W\d_{_CJK}]+))")
+# Every character that is not a token's is a gap's: each token comes with the gap before it, so
+# `findall` tiles a text. A token's characters are \w but "_", the CJK block (which holds some
+# \W, such as "・") and a number's separators. A gap begins only where a token ends (or the text
+# does), and is taken whole (possessive): a long run without tokens is read once, not once per
+# character.
+_GAP = rf"(?:_|[^\w{_CJK}])"
+_GAP_AND_TOKEN = re.compile(rf"(?<!_)(?<![^\w{_CJK}])({_GAP}*+)(?:({_NUMBER})|([{_CJK}]+)|([^\W\d_{_CJK}]+))")
 _WORD_OF = itemgetter(3)  # a token's word ("" for a number or a CJK run)
 # Languages whose word lists say whether a word travels: the large Latin and Cyrillic ones.
 _REFERENCE_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk")

@@ -68,7 +68,23 @@ def test_a_word_opens_a_sentence_by_the_gap_before_it_whatever_token_ends_there(
     assert "takoe" not in anchor_tokens("Он сказал 4.5!) Такое", "ru", S)
 
 
-@pytest.mark.parametrize("text", ["", "Hello", "  a_b 1 000,5 x2y 欧盟EU 12月 ... Ünïcode\u0301 ²½ 𐐀\n", "__9__"])
+def test_a_cjk_mark_is_a_token_not_a_gap() -> None:
+    """"・" (and "゛") are no word characters, but CJK runs: a word after one is not the text's
+    first token, and opens no sentence."""
+    assert anchor_tokens("・Сегодня в Москве прошёл митинг", "ru", S) == ("segod", "moskv")
+    assert anchor_tokens("Řekl.・Dnes v Praze", "cs", S) == ("dnes", "praze")
+
+
+def test_a_long_run_without_tokens_is_read_once() -> None:
+    """A page that ends in (or holds) tens of thousands of separators, underscores or newlines:
+    each gap is read once, not again from each of its characters."""
+    for filler in ("\n", "_", "-", "・"):
+        text = "Moskau meldet 12 Tote." + filler * 50_000 + "Berlin auch." + filler * 50_000
+        assert anchor_tokens(text, "de", S) == ("12", "tote", "berli")
+
+
+@pytest.mark.parametrize("text", ["", "Hello", "  a_b 1 000,5 x2y 欧盟EU 12月 ... Ünïcode\u0301 ²½ 𐐀\n", "__9__",
+                                  "・Сегодня\u309b_x", "a" + "\n" * 1000])
 def test_tokens_with_the_gaps_before_them_tile_the_text(text: str) -> None:
     from ingest.matching.fingerprint import _GAP_AND_TOKEN
 

@@ -6,14 +6,19 @@ caller's process, which unpickled them holding the GIL the caller wanted back af
 SQLite calls: in a wmt22 replay that thread cost the writing process ~0.3 s of CPU, and the
 writer waited for it.)
 
-A worker ignores Ctrl-C (the caller stops it), and ends when the caller closes its pipe or
-goes away; a job's exception comes back as the answer and is raised by `next_answer`.
+Neither side waits on a full pipe while the other does: the caller sends a job only when the
+job pipe has room for it, and otherwise first reads (and keeps) the answers that worker has
+written. A worker ignores Ctrl-C (the caller stops it), and ends when the caller closes its pipe
+or goes away (it holds no copy of any pipe's other end); a job's exception comes back as the
+answer and is raised by `next_answer`.
 """
 
 from __future__ import annotations
 
 import fcntl
+import pickle
 import signal
+from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
@@ -27,6 +32,9 @@ _A = TypeVar("_A")
 # while the caller writes a batch.
 PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+_F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+_DEFAULT_PIPE_BYTES = 65_536
+_FRAME_BYTES = 16  # what multiprocessing adds to a message (a length header)
 SECONDS_TO_STOP = 5.0
 
 
@@ -42,20 +50,29 @@ class OrderedWorkers(Generic[_J, _A]):
         self._jobs: list[Connection] = []
         self._answers: list[Connection] = []
         self._processes: list[Any] = []
+        self._room: list[int] = []                  # each job pipe's capacity
+        self._unanswered: list[deque[int]] = []     # per worker, the sizes of its jobs not yet answered
+        self._kept: list[deque[bytes]] = []         # per worker, answers read early (to make room)
         self._submitted = self._answered = 0
         try:
             for _ in range(count):
                 jobs_in, jobs_out = context.Pipe(duplex=False)
                 answers_in, answers_out = context.Pipe(duplex=False)
+                self._room.append(_widen(jobs_out))
                 _widen(answers_out)
-                process = context.Process(target=_serve, args=(jobs_in, answers_out, work, initializer, initargs),
-                                          daemon=True, name="newsdedup-worker")
+                # The child closes its copies of the caller's ends (its own and earlier workers'):
+                # else its job pipe would never end when the caller dies.
+                callers_ends = [*self._jobs, *self._answers, jobs_out, answers_in]
+                process = context.Process(target=_serve, args=(jobs_in, answers_out, work, initializer, initargs,
+                                                               callers_ends), daemon=True, name="newsdedup-worker")
                 process.start()
                 jobs_in.close()
                 answers_out.close()
                 self._jobs.append(jobs_out)
                 self._answers.append(answers_in)
                 self._processes.append(process)
+                self._unanswered.append(deque())
+                self._kept.append(deque())
         except BaseException:
             self.close()
             raise
@@ -73,10 +90,18 @@ class OrderedWorkers(Generic[_J, _A]):
 
     def submit(self, job: _J) -> None:
         worker = self._submitted % len(self._jobs)
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        size = len(data) + _FRAME_BYTES
+        unanswered = self._unanswered[worker]
+        # The jobs in the pipe are at most those not yet answered: while they and this one might
+        # not fit, take that worker's next answer (it may be waiting to write it).
+        while unanswered and sum(unanswered) + size > self._room[worker]:
+            self._kept[worker].append(self._receive(worker))
         try:
-            self._jobs[worker].send(job)
+            self._jobs[worker].send_bytes(data)
         except OSError:
             raise self._died(worker) from None
+        unanswered.append(size)
         self._submitted += 1
 
     def next_answer(self) -> _A:
@@ -84,14 +109,24 @@ class OrderedWorkers(Generic[_J, _A]):
         if not self.pending:
             raise LookupError("no job is waiting for its answer")
         worker = self._answered % len(self._answers)
-        try:
-            done, answer = self._answers[worker].recv()
-        except (EOFError, OSError):
-            raise self._died(worker) from None
+        data = self._kept[worker].popleft() if self._kept[worker] else self._receive(worker)
         self._answered += 1
+        try:
+            done, answer = pickle.loads(data)
+        except Exception as exc:  # (an answer that pickled, but does not unpickle)
+            raise RuntimeError(f"a worker's answer could not be read: {type(exc).__name__}: {exc}") from None
         if not done:
             raise answer
         return answer  # type: ignore[no-any-return]
+
+    def _receive(self, worker: int) -> bytes:
+        """The bytes of `worker`'s oldest answer not yet read."""
+        try:
+            data = self._answers[worker].recv_bytes()
+        except (EOFError, OSError):
+            raise self._died(worker) from None
+        self._unanswered[worker].popleft()
+        return data
 
     def _died(self, worker: int) -> WorkerDied:
         process = self._processes[worker]
@@ -100,39 +135,52 @@ class OrderedWorkers(Generic[_J, _A]):
                           "ran out of memory, run with fewer --workers")
 
     def close(self) -> None:
-        """Stop the workers: each ends after its job in hand; one that does not is terminated."""
+        """Stop the workers: when every job was answered each ends at once (one that does not
+        is terminated); with answers still to come (Ctrl-C, an error) they are terminated, as
+        their work is only ever an answer nobody will read."""
+        stop_now = self.pending > 0
         for jobs in self._jobs:
-            try:
-                jobs.send(None)
-            except OSError:
-                pass  # it has ended already
+            if not stop_now:
+                try:
+                    jobs.send(None)
+                except OSError:
+                    pass  # it has ended already
             jobs.close()
+        for answers in self._answers:
+            answers.close()
         for process in self._processes:
+            if stop_now:
+                process.terminate()
             process.join(SECONDS_TO_STOP)
             if process.is_alive():
                 process.terminate()
                 process.join()
-        for answers in self._answers:
-            answers.close()
         self._jobs, self._answers, self._processes = [], [], []
 
 
-def _widen(pipe: Connection) -> None:
+def _widen(pipe: Connection) -> int:
+    """Raise the pipe's capacity to PIPE_BYTES where the system allows; its capacity."""
     try:
         fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, PIPE_BYTES)
     except OSError:
         pass  # (not Linux, or above the system's limit: the default capacity, and workers wait sooner)
+    try:
+        return int(fcntl.fcntl(pipe.fileno(), _F_GETPIPE_SZ))
+    except OSError:
+        return _DEFAULT_PIPE_BYTES
 
 
 def _serve(jobs: Connection, answers: Connection, work: Callable[[Any], Any],
-           initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+           initializer: Callable[..., None], initargs: tuple[Any, ...], callers_ends: list[Connection]) -> None:
+    for end in callers_ends:
+        end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
     initializer(*initargs)
     while True:
         try:
             job = jobs.recv()
         except (EOFError, OSError):
-            return  # the caller went away
+            return  # the caller went away (or closed the pipe)
         if job is None:
             return
         try:

@@ -140,7 +140,7 @@ class BandTable:
         self._document_of: dict[int, int] = {}        # serial → document, for live insertions only
         self._serial_of: dict[int, tuple[int, int]] = {}  # document → its live serial, and its keys' count
         self._removed_keys = 0                         # keys of removed insertions still in the arrays
-        self._next_serial = 1                          # (0 would be falsy: see query)
+        self._next_serial = 0
 
     def __contains__(self, document_id: int) -> bool:
         return document_id in self._serial_of

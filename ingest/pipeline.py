@@ -374,9 +374,9 @@ class Pipeline:
         unmade = [i for i, item in enumerate(results) if isinstance(item, tuple) and item[1] is None]
         if not unmade:
             return
-        docs = [cast(tuple[Document, None], results[i])[0] for i in unmade]
-        for i, doc, made in zip(unmade, docs, _fingerprinted_together(docs, self.settings), strict=True):
-            looked_up = cast(_Ready, results[i])[2]
+        waiting = [cast(_Ready, results[i]) for i in unmade]
+        made_all = _fingerprinted_together([doc for doc, _, _ in waiting], self.settings)
+        for i, (doc, _, looked_up), made in zip(unmade, waiting, made_all, strict=True):
             results[i] = made.error if made.error is not None else (doc, made.fingerprint, looked_up)
 
     def _follow(self, written: _Written) -> None:

@@ -70,6 +70,14 @@ class CompactIdentifier:
         self._shift = np.uint64(64 - (len(keys).bit_length() - 1))
         self._hashes = tuple(np.uint64(h) for h in _HASHES)
         self._length_tags = [np.uint64(k << _LENGTH_SHIFT) for k in range(_MAX_STATE + 1)]
+        self._feature_bits = max(1, (len(ptc) - 1).bit_length())  # (a feature is a row of ptc)
+        # The states of one and two bytes, as tables indexed by the bytes themselves.
+        self._by_byte = np.full(1 << 8, -2, dtype=np.int32)
+        self._by_pair = np.full(1 << 16, -2, dtype=np.int32)
+        held = keys != np.uint64(_EMPTY)
+        lengths, codes = keys[held] >> np.uint64(_LENGTH_SHIFT), (keys[held] & np.uint64(0xFFFF)).astype(np.int64)
+        for length, table in ((1, self._by_byte), (2, self._by_pair)):
+            table[codes[lengths == length]] = features[held][lengths == length]
         # The table is float16, and numpy's cast to float32 is a slow scalar loop. Where every
         # value is a negative normal number (a log-probability, as in py3langid's model), its
         # float32 bits are its own, shifted: `_rows` builds them directly.
@@ -92,13 +100,13 @@ class CompactIdentifier:
             widened: np.ndarray = self.nb_ptc[features].astype(np.float32)
             return widened
         bits: np.ndarray = self.nb_ptc.view(np.uint16)[features].astype(np.uint32)
-        # sign and exponent rebias (127 - 15) << 23 = 0x38000000, the mantissa moved up 13 bits.
-        # In place: the rows of a long text are a few hundred kilobytes, and each new array that
+        # The exponent and mantissa move up 13 bits and the exponent is rebiased by (127 - 15) << 23
+        # = 0x38000000; the sign bit, set in every value, moves to bit 28 and is taken off there
+        # (0x10000000) and put at bit 31 (0x80000000): in all, + 0xA8000000 after the shift. In
+        # place: the rows of a long text are a few hundred kilobytes, and each new array that
         # large is fresh pages from the kernel (this was three quarters of the rows' cost).
-        bits &= 0x7FFF
         bits <<= 13
-        bits += 0x38000000
-        bits |= 0x80000000
+        bits += 0xA8000000
         as_float: np.ndarray = bits.view(np.float32)
         return as_float
 
@@ -114,44 +122,71 @@ class CompactIdentifier:
         cost the same for a short text as for thirty, and most news texts are short.)"""
         lengths = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
         n = int(lengths.sum())
-        grams = np.frombuffer(b"".join(datas), dtype=np.uint8).astype(np.uint64)
+        raw = np.frombuffer(b"".join(datas), dtype=np.uint8)
         # How far into its own text each byte is: no n-gram may begin in the text before.
         offset = None
         if len(datas) > 1:
             offset = np.arange(n, dtype=np.int64)
             offset -= np.repeat(np.cumsum(lengths) - lengths, lengths)
-        # queries[k - 1, i]: the key of the k bytes ending at position i (_EMPTY before k - 1)
-        queries = np.full((_MAX_STATE, n), _EMPTY, dtype=np.uint64)
-        ending = grams
-        queries[0] = grams | self._length_tags[1]
-        for k in range(2, min(_MAX_STATE, n) + 1):
+        # counted[i]: the feature of the longest state among the n-grams ending at byte i (-1:
+        # that state counts none; -2: no state), found from the shortest n-grams up, each
+        # length overwriting where its n-gram is a state. One and two bytes are looked up
+        # directly (every one of them is a state in natural text: a third of the lookups).
+        counted = self._by_byte[raw]
+        if n >= 2:
+            pairs = raw[:-1].astype(np.int32)
+            pairs <<= 8
+            pairs |= raw[1:]
+            self._overwrite_states(counted, self._by_pair[pairs], 2, offset)
+        grams = raw.astype(np.uint64)
+        ending = (grams[:-1] << np.uint64(8)) | grams[1:]
+        for k in range(3, min(_MAX_STATE - 1, n) + 1):
             ending = (ending[:-1] << np.uint64(8)) | grams[k - 1:]
-            row = queries[k - 1, k - 1:]
-            np.bitwise_or(ending, self._length_tags[k], out=row)
+            found = self._states(ending, k)
+            self._overwrite_states(counted, found, k, offset)
+        if n >= _MAX_STATE:
+            # The longest states are few (py3langid's: 198 of ~105,000), and a state's prefix is
+            # a state: the longest n-grams are asked only where the bytes before them are one.
+            at = np.flatnonzero(found[:n - _MAX_STATE + 1] != -2)
+            ends = at + (_MAX_STATE - 1)
+            found = self._states((ending[at] << np.uint64(8)) | grams[ends], _MAX_STATE)
             if offset is not None:
-                row[offset[k - 1:] < k - 1] = _EMPTY
-        first_slot = queries * self._hashes[0]
-        first_slot >>= self._shift
-        other_slot = queries * self._hashes[1]
-        other_slot >>= self._shift
-        first_slot, other_slot = first_slot.view(np.int64), other_slot.view(np.int64)  # (slots < 2^63)
-        found = np.where(self._keys[first_slot] == queries, self._features[first_slot],
-                         np.where(self._keys[other_slot] == queries, self._features[other_slot], -2))
-        # The walk's state is the longest of them that is a state; it counts that state's feature.
-        is_state = found != -2
-        longest = _MAX_STATE - 1 - np.argmax(is_state[::-1], axis=0)
-        counted = found[longest, np.arange(n)]
+                found[offset[ends] < _MAX_STATE - 1] = -2
+            is_state = found != -2
+            counted[ends[is_state]] = found[is_state]
         kept = counted >= 0
         if offset is None:
             features, counts = _distinct_in_order(counted[kept])
             return features, counts, [0, len(features)]
         # Each (text, feature) pair as one integer: distinct pairs in order of first appearance
         # are each text's distinct features in its own order, the texts one after another.
-        pairs = np.repeat(np.arange(len(datas), dtype=np.int64), lengths)[kept] << np.int64(32)
-        pairs |= counted[kept]
-        pairs, counts = _distinct_in_order(pairs)
-        bounds = np.searchsorted(pairs >> np.int64(32), np.arange(len(datas) + 1)).tolist()
-        return pairs & np.int64(0xFFFFFFFF), counts, bounds
+        feature_bits = np.int64(self._feature_bits)
+        pairs_of = np.repeat(np.arange(len(datas), dtype=np.int64), lengths)[kept] << feature_bits
+        pairs_of |= counted[kept]
+        pairs_of, counts = _distinct_in_order(pairs_of)
+        bounds = np.searchsorted(pairs_of >> feature_bits, np.arange(len(datas) + 1)).tolist()
+        return pairs_of & ((np.int64(1) << feature_bits) - 1), counts, bounds
+
+    def _states(self, endings: np.ndarray, k: int) -> np.ndarray:
+        """What each k-gram (its bytes as a big-endian integer) is: its feature, -1 a state that
+        counts none, -2 no state. Its key is in one of its two cuckoo slots, or in none."""
+        query = endings | self._length_tags[k]
+        first_slot = query * self._hashes[0]
+        first_slot >>= self._shift
+        other_slot = query * self._hashes[1]
+        other_slot >>= self._shift
+        first_slot, other_slot = first_slot.view(np.int64), other_slot.view(np.int64)  # (slots < 2^63)
+        found: np.ndarray = np.where(self._keys[first_slot] == query, self._features[first_slot],
+                                     np.where(self._keys[other_slot] == query, self._features[other_slot], -2))
+        return found
+
+    @staticmethod
+    def _overwrite_states(counted: np.ndarray, found: np.ndarray, k: int, offset: np.ndarray | None) -> None:
+        """`counted` takes `found` (what the k-grams ending at bytes k - 1, k, ... are) where
+        the k-gram is a state and lies within one text."""
+        if offset is not None:
+            found[offset[k - 1:] < k - 1] = -2
+        np.copyto(counted[k - 1:], found, where=found != -2)
 
     def classify(self, text: str) -> tuple[str, float]:
         """The most likely language of `text` and its probability."""
@@ -188,10 +223,27 @@ class CompactIdentifier:
 
 
 def _distinct_in_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values, in order of first appearance, and how often each appears: what
-    `np.unique` with its indices and counts gives, reordered, in fewer passes."""
+    """The distinct values (non-negative), in order of first appearance, and how often each
+    appears: what `np.unique` with its indices and counts gives, reordered, in fewer passes."""
     if not len(values):
         return values, values
+    position_bits = len(values).bit_length()
+    if int(values.max()).bit_length() + position_bits > 63:
+        return _distinct_in_order_stably(values)
+    # Each value with its position below it: all keys differ, so a plain sort (several times
+    # faster than a stable one) orders each value's appearances, its first one first.
+    keys = values.astype(np.int64) << np.int64(position_bits)
+    keys |= np.arange(len(values), dtype=np.int64)
+    keys.sort()
+    ordered = keys >> np.int64(position_bits)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    by_appearance = np.argsort(keys[starts] & np.int64((1 << position_bits) - 1))
+    counts = np.diff(np.append(starts, len(values)))
+    return ordered[starts][by_appearance], counts[by_appearance]
+
+
+def _distinct_in_order_stably(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_distinct_in_order` for values too wide to share an integer with their positions."""
     order = np.argsort(values, kind="stable")  # stable: each run of equal values starts at its first
     ordered = values[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))

@@ -90,6 +90,43 @@ def test_feature_counts_of_many_texts_are_each_texts_own(reference: LanguageIden
         assert list(zip(features[start:end].tolist(), counts[start:end].tolist(), strict=True)) == list(walked.items())
 
 
+def test_the_longest_states_are_counted_as_the_walk_counts_them(reference: LanguageIdentifier,
+                                                                compact: language_model.CompactIdentifier) -> None:
+    """The longest n-grams are asked only where the bytes before them are a state: texts made
+    of the model's longest states (rare in random bytes), cut and joined anywhere."""
+    from py3langid.langid import visit_counts
+    keys = compact._keys[compact._keys != np.uint64(language_model._EMPTY)]
+    longest = keys[(keys >> np.uint64(language_model._LENGTH_SHIFT)) == language_model._MAX_STATE]
+    assert len(longest)
+    grams = [int(key & np.uint64((1 << 48) - 1)).to_bytes(language_model._MAX_STATE, "big") for key in longest]
+    rng = random.Random(5)
+    datas = []
+    for _ in range(200):
+        parts = [rng.choice(grams)[rng.randrange(3):] if rng.random() < 0.7 else bytes([rng.randrange(256)])
+                 for _ in range(rng.randint(0, 30))]
+        datas.append(b"".join(parts))
+    features, counts, bounds = compact._feature_counts_of_many(datas)
+    for data, start, end in zip(datas, bounds, bounds[1:], strict=False):
+        walk = visit_counts(reference.tk_nextmove, reference._rowbase, reference.tk_output, data) or {}
+        walked = list(walk.items())
+        assert list(zip(features[start:end].tolist(), counts[start:end].tolist(), strict=True)) == walked
+        alone, alone_counts = compact._feature_counts(data)
+        assert list(zip(alone.tolist(), alone_counts.tolist(), strict=True)) == walked
+
+
+def test_distinct_values_in_order_of_appearance_however_wide() -> None:
+    rng = np.random.default_rng(6)
+    for top in (1, 3, 1000, 1 << 40, (1 << 62) + 5):  # the widest share no integer with positions
+        values = rng.integers(0, top, int(rng.integers(1, 3000)), dtype=np.int64)
+        distinct, counts = language_model._distinct_in_order(values)
+        first: dict[int, int] = {}
+        for at, value in enumerate(values.tolist()):
+            first.setdefault(value, at)
+        assert distinct.tolist() == list(first)
+        assert dict(zip(distinct.tolist(), counts.tolist(), strict=True)) == dict(
+            zip(*np.unique(values, return_counts=True), strict=True))
+
+
 def test_the_cache_is_reused_and_a_damaged_one_is_derived_again(tmp_path: Path) -> None:
     tmp_path = tmp_path / "cache"
     first = language_model.load(cache_dir=tmp_path)

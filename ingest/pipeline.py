@@ -44,6 +44,10 @@ EVICT_EVERY_DOCUMENTS = 256
 # further in the future is a typo and counts as now.
 MAX_FUTURE_SECONDS = 86400
 SECONDS_PER_DAY = 86400
+# Inside a batch's transaction, the documents decided so far are written, and put in the search
+# index beside the next ones' decisions, every this many documents (SQLite indexes them on a
+# helper thread while this one decides: the index's insertion is a third of a write's cost).
+SEARCH_INDEX_EVERY_DOCUMENTS = 128
 # The rule named in a document's grouping evidence when it is byte-for-byte another's text.
 EXACT_COPY = "exact-copy"
 
@@ -183,6 +187,13 @@ def _runs_of_distinct_keys(batch: Sequence[Prepared]) -> list[Sequence[Prepared]
     return [run for run in runs if run]
 
 
+def _stored_signature(written: _Written) -> StoredSignature:
+    """What `copy_of` reads back of a document this transaction added."""
+    new = written.new
+    return StoredSignature(written.document_id, written.outcome.story_id, new.lang, new.content_hash,
+                           new.window_time, new.lexical, new.anchor_minhash, tuple(" ".join(new.anchors).split()))
+
+
 def _fingerprint_of(stored: StoredSignature) -> Fingerprint:
     return Fingerprint(minhash_from_bytes(stored.lexical), stored.anchors, minhash_from_bytes(stored.anchor_minhash))
 
@@ -317,19 +328,24 @@ class Pipeline:
         try:
             with self.store.transaction():
                 # `_ready`'s look-ups still hold while no other writer has committed since this
-                # one's last look, and this transaction has written no document of the content
-                # and changed no text (whose old content is no longer stored); else they are made
-                # again (two look-ups a document: 0.2 s of a wmt22 replay's writer).
+                # one's last look and this transaction has changed no text (whose old content is
+                # no longer stored); else they are made again (two look-ups a document: 0.2 s of a
+                # wmt22 replay's writer). A document of a content this transaction added first
+                # copies that one (no earlier one was stored: the look-up found none).
                 looks_hold = not self._catch_up()
-                contents: set[str] = set()  # of the documents this transaction wrote
+                added: dict[str, StoredSignature] = {}  # the first document of each content added here
                 for doc, fp, looked_up in ready:
-                    still = looks_hold and doc.content_hash not in contents
-                    written.append(self._decide_and_write(doc, fp, looked_up if still else None))
-                    contents.add(doc.content_hash)
+                    if looks_hold and looked_up == _LookedUp(None, None) and doc.content_hash in added:
+                        looked_up = _LookedUp(None, added[doc.content_hash])
+                    written.append(self._decide_and_write(doc, fp, looked_up if looks_hold else None))
+                    if written[-1].replaced is None and written[-1].outcome.kind is not None:
+                        added.setdefault(doc.content_hash, _stored_signature(written[-1]))
                     looks_hold = looks_hold and written[-1].replaced is None
                     # The next decision in this batch must see this document: the index follows
                     # it before the commit, and is reloaded if the batch rolls back.
                     self._follow(written[-1])
+                    if len(written) % SEARCH_INDEX_EVERY_DOCUMENTS == 0 and len(written) < len(ready):
+                        self.store.documents.index_written_so_far()
                 self._seen_seq = self.store.documents.head_seq()
         except BaseException as exc:
             if written:
@@ -386,6 +402,8 @@ class Pipeline:
             self.index.count(written.replaced, -1)
         if written.outcome.kind is not None:
             self._index(written.document_id, written.outcome.story_id, written.new, written.fp)
+        if written.outcome.kind is ChangeKind.CREATED:
+            self.index.hold_whole_story(written.outcome.story_id)
 
     def _decide_and_write(self, doc: Document, fp: Fingerprint, looked_up: _LookedUp | None = None) -> _Written:
         """Inside the write transaction: what the document is, and its write (`looked_up`: what is
@@ -416,11 +434,17 @@ class Pipeline:
         if joined is not None and self.index.story_has_language(joined, doc.lang):
             kind = ChangeKind.VERSION  # (what the index holds of a story is stored: no need to ask)
         else:
-            kind = change_kind(joined, doc.lang, documents.story_languages(joined) if joined else set())
+            kind = change_kind(joined, doc.lang, self._story_languages(joined) if joined else set())
         story_id = joined or story_id_for(doc.key)
         new = self._new_document(doc, fp, grouping if joined else None)
         document_id = documents.add(new, story_id, kind)
         return _Written(Outcome(doc.key, kind, story_id, doc.lang), document_id, new, fp)
+
+    def _story_languages(self, story_id: str) -> set[str]:
+        """The story's languages: the index's when it holds the whole story, else the database's
+        (whose query would wait for the search index's insertion running beside the decisions)."""
+        held = self.index.languages_of_whole_story(story_id)
+        return held if held is not None else self.store.documents.story_languages(story_id)
 
     def _grouping_evidence(self, fp: Fingerprint, decision: Decision) -> GroupingEvidence | None:
         """Why the document joins `decision`'s story: its strongest link into that story, with the
@@ -453,6 +477,8 @@ class Pipeline:
             if sig.window_time >= window_start:
                 self.index.add(sig.document_id, sig.story_id, sig.lang, sig.window_time,
                                minhash_from_bytes(sig.lexical), sig.anchors, minhash_from_bytes(sig.anchor_minhash))
+            else:
+                self.index.partly_held(sig.story_id)
         return others_wrote
 
     def _new_document(self, doc: Document, fp: Fingerprint, grouping: GroupingEvidence | None = None) -> NewDocument:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,28 +46,61 @@ def translate(exc: sqlite3.Error, path: str) -> StorageError:
 
 
 class Connection:
-    """A sqlite3 connection whose every statement raises `StorageError`s, never `sqlite3` ones."""
+    """A sqlite3 connection whose every statement raises `StorageError`s, never `sqlite3` ones.
+
+    One long statement at a time may run on a helper thread (`execute_in_background`) while
+    the caller goes on with work that needs no database; every other call waits for it first,
+    and raises its error."""
 
     def __init__(self, raw: sqlite3.Connection, path: str) -> None:
         self.raw = raw
         self.path = path
+        self._background: Future[None] | None = None
+        self._helper: ThreadPoolExecutor | None = None
 
     @contextmanager
     def errors(self) -> Iterator[None]:
+        self.wait()
         try:
             yield
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
+    def execute_in_background(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run `sql` on the helper thread. SQLite runs a statement without Python's lock (the
+        GIL), so one that takes long — a search index's insertion of many documents — goes on
+        beside the caller's Python work instead of after it."""
+        self.wait()
+        if self._helper is None:
+            self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-background")
+        self._background = self._helper.submit(self._run, sql, tuple(params))
+
+    def _run(self, sql: str, params: tuple[Any, ...]) -> None:
+        try:
+            self.raw.execute(sql, params).close()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def wait(self) -> None:
+        """Wait for the statement running in the background, if any; its error is raised here."""
+        background = self._background
+        if background is not None:
+            self._background = None
+            background.result()
+
     # The statements a write runs (a dozen per document) catch errors inline: `errors()`, a
     # generator's context, costs more than a short statement's own Python side.
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        if self._background is not None:
+            self.wait()
         try:
             return self.raw.execute(sql, tuple(params))
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
     def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        if self._background is not None:
+            self.wait()
         try:
             self.raw.executemany(sql, rows)
         except sqlite3.Error as exc:
@@ -78,12 +112,16 @@ class Connection:
 
     def one(self, sql: str, params: Iterable[Any] = ()) -> Any:
         """The first row of a query, or None."""
+        if self._background is not None:
+            self.wait()
         try:
             return self.raw.execute(sql, tuple(params)).fetchone()
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
     def all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        if self._background is not None:
+            self.wait()
         try:
             return self.raw.execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as exc:
@@ -97,8 +135,19 @@ class Connection:
 
     def rollback(self) -> None:
         """Undo the open transaction, if SQLite has not already (it rolls back itself on a full disk)."""
+        try:
+            self.wait()
+        except StorageError:
+            pass  # (what the background statement did is undone with the rest; the caller has its own error)
         if self.raw.in_transaction:
             self.execute("ROLLBACK")
 
     def close(self) -> None:
+        try:
+            self.wait()
+        except StorageError:
+            pass  # (uncommitted: closing undoes it)
+        if self._helper is not None:
+            self._helper.shutdown()
+            self._helper = None
         self.raw.close()

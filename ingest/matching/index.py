@@ -59,6 +59,9 @@ class StoryIndex:
         self.document_frequency: dict[str, int] = {}
         self.total_documents = 0
         self._by_time: deque[tuple[float, int]] = deque()
+        # Stories every stored document of which the index holds: made here, none of their
+        # documents gone from it since (see `hold_whole_story`).
+        self._whole_stories: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -87,6 +90,23 @@ class StoryIndex:
         documents = self.documents
         return any(documents[member].candidate.lang == lang for member in self.story_members.get(story_id, ()))
 
+    def hold_whole_story(self, story_id: str) -> None:
+        """Story `story_id` was made with the document just added: until one of its documents
+        leaves the index (`remove`, eviction) or is not added (`partly_held`), the index holds
+        all of them, so it knows all the story's languages."""
+        self._whole_stories.add(story_id)
+
+    def partly_held(self, story_id: str) -> None:
+        """A stored document of `story_id` is not in the index."""
+        self._whole_stories.discard(story_id)
+
+    def languages_of_whole_story(self, story_id: str) -> set[str] | None:
+        """Every language of the story's documents, if the index holds the whole story; else None."""
+        if story_id not in self._whole_stories:
+            return None
+        documents = self.documents
+        return {documents[member].candidate.lang for member in self.story_members.get(story_id, ())}
+
     def count(self, anchors: Iterable[str], delta: int = 1) -> None:
         """Update document frequencies (the stream's IDF statistics) for one document."""
         for token in anchors:
@@ -98,6 +118,7 @@ class StoryIndex:
         if indexed is None:
             return
         story_id = indexed.candidate.story_id
+        self._whole_stories.discard(story_id)
         members = self.story_members.get(story_id, [])
         if document_id in members:
             members.remove(document_id)

@@ -105,6 +105,9 @@ class PgDocuments:
             (document_id, evidence.matched_document_id, evidence.rule, evidence.score,
              json.dumps(evidence.evidence_json(), ensure_ascii=False)))
 
+    def index_written_so_far(self) -> None:
+        """Nothing waits here: PostgreSQL's search index follows each row as it is written."""
+
     def change(self, document_id: int, story_id: str, doc: NewDocument, revision: int,
                old_anchors: Iterable[str]) -> None:
         """Record a new text for an existing document."""

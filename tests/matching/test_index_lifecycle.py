@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections import defaultdict
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,41 @@ def test_documents_older_than_the_window_leave_the_index_but_not_the_database(db
     assert store.documents.counts().documents == 2
     # and a restart at that time does not load the expired document either
     assert len(Pipeline(store, settings.matching, clock=lambda: now[0]).index) == 1
+
+
+def test_a_story_whose_documents_left_the_window_is_asked_of_the_database(db_path: Path, seeds_dir: Path) -> None:
+    """The index knows every language of a story it made and still holds whole; once a document
+    has left the window, the story's languages are the database's: a copy of the English
+    original, three days on, is one more English version, not a translation."""
+    now = [time.time()]
+    settings = Settings(db=str(db_path), window_days=1.0)
+    store = Store(str(db_path))
+    pipeline = Pipeline(store, settings.matching, clock=lambda: now[0])
+    original = seed(seeds_dir, "000")
+    first = pipeline.ingest(original)
+    now[0] += 3 * 86400
+    pipeline.index.evict_before(now[0] - settings.matching.window_days * 86400)
+    assert pipeline.index.languages_of_whole_story(first.story_id) is None
+    copy = pipeline.ingest(replace(original, key=original.key + "-copy", origin=original.origin + "#copy"))
+    assert (copy.kind, copy.story_id) == ("version", first.story_id)
+
+
+def test_a_story_another_writer_added_to_outside_the_window_is_asked_of_the_database(db_path: Path,
+                                                                                      seeds_dir: Path) -> None:
+    """Another writer's document that this one's index does not take (its clock put it outside
+    the window) leaves the story's languages to the database."""
+    now = time.time()
+    settings = Settings(db=str(db_path), window_days=1.0)
+    here, there = Store(str(db_path)), Store(str(db_path))
+    pipeline = Pipeline(here, settings.matching, clock=lambda: now)
+    first = pipeline.ingest(seed(seeds_dir, "000"))
+    behind = Pipeline(there, settings.matching, clock=lambda: now - 3 * 86400)
+    vietnamese = seed(seeds_dir, "001")
+    assert behind.ingest(vietnamese).story_id == first.story_id
+    copy = pipeline.ingest(replace(vietnamese, key=vietnamese.key + "-copy", origin=vietnamese.origin + "#copy"))
+    assert (copy.kind, copy.story_id) == ("version", first.story_id)
+    here.close()
+    there.close()
 
 
 def test_stories_do_not_depend_on_where_restarts_fall(tmp_path: Path) -> None:

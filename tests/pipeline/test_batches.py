@@ -80,8 +80,8 @@ def test_what_was_looked_up_before_the_lock_is_looked_up_again_when_it_may_have_
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside the lock a batch looks each document up (its key, and the earliest document of its
     content); inside, the answers are reused only while they hold. A copy of a document written
-    earlier in the batch, a text changed earlier in it, and another writer's commit in between
-    each make them be asked again."""
+    earlier in the batch copies the first of them (the batch knows it); a text changed earlier in
+    it, and another writer's commit in between, each make them be asked again."""
     old = "The harbour in Split reopened on Monday after the storm, the port authority said."
     new = "The port of Split stays closed until Friday, the harbour master told reporters on Sunday."
     text = RawDocument(key="x", origin="x", kind="text", body=old)
@@ -90,8 +90,12 @@ def test_what_was_looked_up_before_the_lock_is_looked_up_again_when_it_may_have_
         pipeline.ingest_prepared(prepare(text, SETTINGS))
         ferries = "Ferries to Hvar run again from Tuesday, the operator Jadrolinija announced."
         assert _labels(pipeline.ingest_batch([prepare(RawDocument(key=key, origin=key, kind="text", body=ferries),
-                                                      SETTINGS) for key in ("p", "q")])) == ["created", "version"]
-        assert _rules(store) == {"q": "exact-copy"}  # a copy of p, written earlier in the batch
+                                                      SETTINGS) for key in ("p", "q", "r")])) == [
+            "created", "version", "version"]
+        assert _rules(store) == {"q": "exact-copy", "r": "exact-copy"}  # copies of p, written earlier in the batch
+        assert store.documents.conn.all(  # (the earliest of that content, p, is what each copies)
+            "SELECT d.key, m.key FROM story_links l JOIN documents d ON d.id = l.document_id "
+            "JOIN documents m ON m.id = l.matched_document_id ORDER BY d.key") == [("q", "p"), ("r", "p")]
         # x changes its text, then y holds x's old text: no longer stored, so y is no exact copy;
         # z holds x's new text, written earlier in this batch: an exact copy of x.
         batch = [RawDocument(key="x", origin="x", kind="text", body=new),
@@ -99,7 +103,7 @@ def test_what_was_looked_up_before_the_lock_is_looked_up_again_when_it_may_have_
                  RawDocument(key="z", origin="z", kind="text", body=new)]
         assert _labels(pipeline.ingest_batch([prepare(raw, SETTINGS) for raw in batch])) == [
             "changed", "created", "version"]
-        assert _rules(store) == {"q": "exact-copy", "z": "exact-copy"}
+        assert _rules(store) == {"q": "exact-copy", "r": "exact-copy", "z": "exact-copy"}
 
         # Another writer stores v after this batch looked u, a copy of v, up.
         other = Pipeline(store, SETTINGS)  # (its own index; the same database)
@@ -116,7 +120,7 @@ def test_what_was_looked_up_before_the_lock_is_looked_up_again_when_it_may_have_
                                                  with_fingerprint=False)])
         assert _labels(results) == ["version"]
         assert _rules(store)["u"] == "exact-copy"
-        assert store.documents.counts().documents == 7
+        assert store.documents.counts().documents == 8
 
 
 def _break_fingerprinting(monkeypatch: pytest.MonkeyPatch, body: object) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.matching import change_kind
-from storage import AlreadyStored, NewDocument, SchemaMismatch, Store
+from storage import AlreadyStored, NewDocument, SchemaMismatch, StorageError, Store
 from storage.factory import OpenDatabase
 from storage.interfaces import Database
 from storage.migrations import SCHEMA_VERSION
@@ -188,6 +188,55 @@ def test_the_search_index_holds_every_committed_text_and_nothing_rolled_back(db_
     with Store(str(db_path)) as store:
         assert found(store, "depot") == ["old"] and found(store, "harbour") == ["b"]
         store.conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")
+
+
+def test_documents_indexed_beside_the_next_decisions_are_searchable_and_a_failure_undoes_them(db_path: Path) -> None:
+    """`index_written_so_far` writes what the transaction added and indexes it on the
+    connection's helper thread while the transaction goes on: the same search index as at its
+    end, and nothing of a transaction that fails. Ids are the ones SQLite gives."""
+    def found(store: Store, term: str) -> list[str]:
+        return [row[0] for row in store.conn.all(
+            "SELECT d.key FROM documents_fts f JOIN documents d ON d.id = f.rowid WHERE documents_fts MATCH ? "
+            "ORDER BY d.key", (term,))]
+
+    def text(key: str, words: str) -> NewDocument:
+        return replace(new_doc(key, content_hash=f"h-{key}-{words}"), title=f"About {key}", text=words)
+
+    created = change_kind(None, "en", set())
+    with Store(str(db_path)) as store:
+        with store.transaction():
+            first = store.documents.add(text("a", "harbour ferries stopped"), "s-a", created)
+            store.documents.index_written_so_far()
+            second = store.documents.add(text("b", "harbour council budget"), "s-b", created)
+            assert store.documents.find("b") is not None  # (what waits is written before a read)
+            store.documents.change(first, "s-a", text("a", "ferries running again"), 2, ("eu", "2025"))
+            store.documents.index_written_so_far()
+        assert (first, second) == (1, 2)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.documents.add(text("c", "harbour storm warning"), "s-c", created)
+            store.documents.index_written_so_far()
+            raise RuntimeError("the batch fails")
+        assert found(store, "harbour") == ["b"]
+        assert found(store, "ferries") == ["a"] and found(store, "stopped") == []
+        store.conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")
+        with store.transaction():
+            assert store.documents.add(text("d", "tram depot"), "s-d", created) == 3  # (c's id, as SQLite gives it)
+        assert found(store, "depot") == ["d"]
+
+
+def test_a_statement_run_in_the_background_reports_its_error_at_the_next_one(db_path: Path) -> None:
+    with Store(str(db_path)) as store:
+        with pytest.raises(AlreadyStored), store.transaction():
+            add(store, new_doc("a"), None, "s-a")
+            store.documents.index_written_so_far()
+            store.conn.execute_in_background(
+                "INSERT INTO documents (key, story_id, title, text, lang, content_hash, first_seen, last_changed, "
+                "window_time) SELECT key, story_id, title, text, lang, content_hash, '', '', 0 FROM documents")
+        assert store.documents.counts().documents == 0 and not store.conn.raw.in_transaction
+        store.conn.execute_in_background("SELECT * FROM no_such_table")
+        with pytest.raises(StorageError, match="no such table"):
+            store.conn.one("SELECT 1")
+        assert store.conn.one("SELECT 1")[0] == 1  # and the connection goes on
 
 
 def test_a_key_is_stored_once(database: OpenDatabase) -> None:

@@ -48,6 +48,9 @@ SECONDS_PER_DAY = 86400
 # index beside the next ones' decisions, every this many documents (SQLite indexes them on a
 # helper thread while this one decides: the index's insertion is a third of a write's cost).
 SEARCH_INDEX_EVERY_DOCUMENTS = 128
+# ... and when this many are left: the last ones, which the commit waits for, are few (wmt22: the
+# writer's CPU at the commits 0.39 -> 0.14 s).
+SEARCH_INDEX_LAST_DOCUMENTS = 32
 # The rule named in a document's grouping evidence when it is byte-for-byte another's text.
 EXACT_COPY = "exact-copy"
 
@@ -344,7 +347,9 @@ class Pipeline:
                     # The next decision in this batch must see this document: the index follows
                     # it before the commit, and is reloaded if the batch rolls back.
                     self._follow(written[-1])
-                    if len(written) % SEARCH_INDEX_EVERY_DOCUMENTS == 0 and len(written) < len(ready):
+                    left = len(ready) - len(written)
+                    if left and (left == SEARCH_INDEX_LAST_DOCUMENTS
+                                 or len(written) % SEARCH_INDEX_EVERY_DOCUMENTS == 0):
                         self.store.documents.index_written_so_far()
                 self._seen_seq = self.store.documents.head_seq()
         except BaseException as exc:

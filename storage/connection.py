@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,6 +77,7 @@ class Connection:
         if self._helper is None:
             self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-background")
         self._background = self._helper.submit(self._run, sql, tuple(params))
+        _RUNNING_IN_BACKGROUND.add(self)
 
     def _run(self, sql: str, params: tuple[Any, ...]) -> None:
         try:
@@ -81,12 +85,31 @@ class Connection:
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (a statement runs in the background only inside one;
+        the connection is not asked while it runs)."""
+        return self._background is not None or self.raw.in_transaction
+
     def wait(self) -> None:
-        """Wait for the statement running in the background, if any; its error is raised here."""
+        """Wait for the statement running in the background, if any; its error is raised here.
+        (Interrupted, by Ctrl-C, it is still this connection's to wait for.)"""
+        background = self._background
+        if background is None:
+            return
+        try:
+            background.result()
+        finally:
+            if background.done():
+                self._background = None
+                _RUNNING_IN_BACKGROUND.discard(self)
+
+    def finish_background(self) -> None:
+        """Wait until the statement running in the background has ended, keeping its error for
+        the next call (a fork must not copy the connection in the middle of a statement)."""
         background = self._background
         if background is not None:
-            self._background = None
-            background.result()
+            wait_for_futures([background])
 
     # The statements a write runs (a dozen per document) catch errors inline: `errors()`, a
     # generator's context, costs more than a short statement's own Python side.
@@ -131,23 +154,49 @@ class Connection:
         """Rows one at a time (for scans too large to hold), errors translated as they come."""
         with self.errors():
             cursor = self.raw.execute(sql, tuple(params))
-            yield from cursor
+            for row in cursor:
+                yield row
+                if self._background is not None:  # (started while the caller held this row)
+                    self.wait()
 
     def rollback(self) -> None:
-        """Undo the open transaction, if SQLite has not already (it rolls back itself on a full disk)."""
-        try:
-            self.wait()
-        except StorageError:
-            pass  # (what the background statement did is undone with the rest; the caller has its own error)
+        """Undo the open transaction, if SQLite has not already (it rolls back itself on a full
+        disk), once the statement running in the background has ended: whatever its end, and
+        however often Ctrl-C interrupts the wait."""
+        interrupted: BaseException | None = None
+        while self._background is not None:
+            try:
+                self.wait()
+            except Exception:
+                pass  # (what it did is undone with the rest; the caller has its own error)
+            except BaseException as exc:
+                interrupted = exc
         if self.raw.in_transaction:
             self.execute("ROLLBACK")
+        if interrupted is not None:
+            raise interrupted
 
     def close(self) -> None:
-        try:
-            self.wait()
-        except StorageError:
-            pass  # (uncommitted: closing undoes it)
+        while self._background is not None:
+            try:
+                self.wait()
+            except Exception:
+                pass  # (uncommitted: closing undoes it)
         if self._helper is not None:
             self._helper.shutdown()
             self._helper = None
         self.raw.close()
+
+
+# Connections whose statement runs in the background: a fork waits for each statement's end
+# (the child gets a copy of the connection, which must not be in the middle of one).
+_RUNNING_IN_BACKGROUND: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def _before_fork() -> None:
+    for conn in list(_RUNNING_IN_BACKGROUND):
+        conn.finish_background()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork)

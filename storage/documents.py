@@ -35,6 +35,7 @@ class Documents:
         # statement, in the order the statements run (see `add`), and the next document's id.
         self._deferred: tuple[list[tuple[Any, ...]], ...] = tuple([] for _ in _DEFERRED_STATEMENTS)
         self._next_id: int | None = None
+        self._writing = False  # inside the front's `transaction()` (or `add`'s own): rows may wait
 
     # -- reading
 
@@ -110,7 +111,7 @@ class Documents:
         give (the largest + 1). The search index (documents_fts) follows in the same transaction
         (`index_added`, which the front's `transaction()` calls before it commits, or
         `index_written_so_far`)."""
-        if not self.conn.raw.in_transaction:
+        if not self._writing:
             return self._in_own_transaction(lambda: self.add(doc, story_id, kind))
         if self._next_id is None:
             self._write_deferred()
@@ -136,9 +137,16 @@ class Documents:
         self._unindexed.append(document_id)
         return document_id
 
+    def begin_writing(self) -> None:
+        """The front's `transaction()` has taken the write lock: `add` may defer its rows, which
+        `write_pending` writes before the commit (or `forget_added` drops)."""
+        self._writing, self._next_id = True, None
+
     def _in_own_transaction(self, write: Callable[[], int]) -> int:
-        """`write` as one transaction of its own (a caller outside one: all of it or nothing)."""
+        """`write` as one transaction of its own (a caller outside one: all of it or nothing;
+        inside another kind, a snapshot's, SQLite refuses the BEGIN: nothing is lost)."""
         self.conn.execute("BEGIN IMMEDIATE")
+        self.begin_writing()
         try:
             written = write()
             self.write_pending()
@@ -152,7 +160,7 @@ class Documents:
     def _write_deferred(self) -> None:
         """Write the rows `add` left waiting, a statement per table (in the order of the
         statements: a story before its change-log rows, a document before its signature)."""
-        if not self._deferred[0]:
+        if not any(self._deferred):
             return
         for sql, rows in zip(_DEFERRED_STATEMENTS, self._deferred, strict=True):
             if rows:
@@ -174,7 +182,7 @@ class Documents:
         it before it commits): the anchors' document frequencies, one row per token however many
         documents counted it, then the search index."""
         self._write_deferred()
-        self._next_id = None
+        self._writing, self._next_id = False, None
         if self._anchor_deltas:
             deltas, self._anchor_deltas = self._anchor_deltas, {}
             self.conn.executemany(
@@ -214,7 +222,7 @@ class Documents:
         self._anchor_deltas = {}
         for rows in self._deferred:
             rows.clear()
-        self._next_id = None
+        self._writing, self._next_id = False, None
 
     def change(self, document_id: int, story_id: str, doc: NewDocument, revision: int,
                old_anchors: Iterable[str]) -> None:
@@ -240,7 +248,7 @@ class Documents:
         self.conn.execute(_LOG_CHANGE, (story_id, document_id, ChangeKind.CHANGED.value, now))
 
     def _count_anchors(self, anchors: Iterable[str], delta: int = 1) -> None:
-        if self.conn.raw.in_transaction:
+        if self._writing or self.conn.in_transaction:
             # Summed, and written once at the transaction's end (`write_pending`): the same counts.
             # (A negative delta is an existing document's old anchor, so its row exists.)
             pending = self._anchor_deltas

@@ -109,6 +109,7 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """One atomic write: everything inside commits together or not at all."""
         self.conn.execute("BEGIN IMMEDIATE")
+        self.documents.begin_writing()
         changes_before = self.conn.raw.total_changes
         try:
             yield

@@ -239,6 +239,61 @@ def test_a_statement_run_in_the_background_reports_its_error_at_the_next_one(db_
         assert store.conn.one("SELECT 1")[0] == 1  # and the connection goes on
 
 
+def test_ctrl_c_during_a_background_statement_still_rolls_back_after_it(db_path: Path) -> None:
+    """Interrupted while a statement runs in the background, the transaction still waits for the
+    statement to end before its ROLLBACK, however often Ctrl-C comes: none is left open."""
+    import signal
+    import threading
+    import time
+
+    slow = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000) "
+            "SELECT count(*) FROM c")
+    with Store(str(db_path)) as store:
+        def interrupt_in(seconds: float) -> None:
+            threading.Timer(seconds, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()
+
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt), store.transaction():
+            add(store, new_doc("a"), None, "s-a")
+            store.conn.execute_in_background(slow)
+            interrupt_in(0.05)  # while the transaction does other work
+            interrupt_in(0.15)  # and again while its rollback waits for the statement
+            time.sleep(5)
+        ran = time.monotonic() - started
+        assert ran > 0.15 and not store.conn.in_transaction
+        assert store.documents.counts().documents == 0
+
+
+def test_a_fork_waits_for_the_statement_running_in_the_background(db_path: Path) -> None:
+    """A forked child (replay's workers) must not get a copy of the connection mid-statement."""
+    import os
+    import time
+
+    slow = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000) "
+            "SELECT count(*) FROM c")
+    with Store(str(db_path)) as store:
+        with store.transaction():
+            store.conn.execute_in_background(slow)
+            started = time.monotonic()
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            forked_after = time.monotonic() - started
+            assert os.waitpid(pid, 0)[1] == 0
+            begun = time.monotonic()
+            store.conn.wait()
+            assert time.monotonic() - begun < forked_after  # (it had ended before the fork)
+
+
+def test_a_document_added_in_a_read_snapshot_is_refused_and_nothing_is_lost(db_path: Path) -> None:
+    with Store(str(db_path)) as store:
+        with pytest.raises(StorageError, match="within a transaction"), store.snapshot():
+            add(store, new_doc("a"), None, "s-a")
+        with store.transaction():
+            add(store, new_doc("b"), None, "s-b")
+        assert store.documents.counts().documents == 1 and store.documents.find("b") is not None
+
+
 def test_a_key_is_stored_once(database: OpenDatabase) -> None:
     store = database
     with store.transaction():

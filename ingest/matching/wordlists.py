@@ -134,7 +134,8 @@ def _word_frequency(word: str, lang: str, words: _List) -> float:
         return _MINIMUM
     one_over_result = 0.0
     for token in tokens:
-        smashed: str = smash_numbers(token)
+        # (wordfreq's number smashing rewrites runs of digits: a word of letters has none)
+        smashed: str = token if token.isalpha() else smash_numbers(token)
         freq = words.frequency(smashed)
         if freq is None:
             return _MINIMUM

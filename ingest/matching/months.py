@@ -50,6 +50,14 @@ _INITIALS = {lang: frozenset(stem[0] for variants in stems for stem in variants.
 _CAPITALISED = frozenset({"en", "de", "nl"})
 # How many letters an inflected form may add to its stem (декабр|я, prosin|ca, lipn|ja).
 _ENDING = 4
+# Each language's stems by their first letter, with their month and whether a word must be the
+# stem exactly (capitalised languages, stems of three letters or fewer) or may inflect it.
+_STEMS_BY_INITIAL: dict[str, dict[str, tuple[tuple[str, int, bool], ...]]] = {
+    lang: {initial: tuple((stem, number, lang in _CAPITALISED or len(stem) <= 3)
+                          for number, variants in enumerate(stems, start=1)
+                          for stem in variants.split("|") if stem[0] == initial)
+           for initial in _INITIALS[lang]}
+    for lang, stems in _MONTHS.items()}
 
 
 def months_capitalised(lang: str) -> bool | None:
@@ -91,11 +99,9 @@ def month_token(word: str, lang: str) -> str | None:
         return None
     folded = anyascii(word).lower()
     best: tuple[int, int] | None = None  # (length of the matching stem, month): the longest stem wins,
-    for number, variants in enumerate(stems, start=1):  # so Czech "cervence" is July, not June
-        for stem in variants.split("|"):
-            exact = lang in _CAPITALISED or len(stem) <= 3
-            if folded == stem or (not exact and folded.startswith(stem) and len(folded) - len(stem) <= _ENDING):
-                best = max(best or (0, 0), (len(stem), number))
+    for stem, number, exact in _STEMS_BY_INITIAL[lang].get(folded[:1], ()):  # so Czech "cervence" is July, not June
+        if folded == stem or (not exact and folded.startswith(stem) and len(folded) - len(stem) <= _ENDING):
+            best = max(best or (0, 0), (len(stem), number))
     return f"m{best[1]}" if best else None
 
 

@@ -152,16 +152,19 @@ def test_anchor_counts_are_summed_over_a_transaction_and_forgotten_on_rollback(d
     assert counts() == {"eu": 3, "paris": 2, "nato": 1, "berlin": 1, "oslo": 1}
 
 
+def found(store: Store, term: str) -> list[str]:
+    """The keys of the documents the search index finds for `term`."""
+    return [row[0] for row in store.conn.all(
+        "SELECT d.key FROM documents_fts f JOIN documents d ON d.id = f.rowid WHERE documents_fts MATCH ? "
+        "ORDER BY d.key", (term,))]
+
+
+def text(key: str, words: str) -> NewDocument:
+    return replace(new_doc(key, content_hash=f"h-{key}-{words}"), title=f"About {key}", text=words)
+
+
 def test_the_search_index_holds_every_committed_text_and_nothing_rolled_back(db_path: Path) -> None:
     """New documents join the search index at their transaction's end, in one statement."""
-    def found(store: Store, term: str) -> list[str]:
-        return [row[0] for row in store.conn.all(
-            "SELECT d.key FROM documents_fts f JOIN documents d ON d.id = f.rowid WHERE documents_fts MATCH ? "
-            "ORDER BY d.key", (term,))]
-
-    def text(key: str, words: str) -> NewDocument:
-        return replace(new_doc(key, content_hash=f"h-{key}-{words}"), title=f"About {key}", text=words)
-
     with Store(str(db_path)) as store:
         with store.transaction():  # added and changed in one transaction: indexed once, with its new text
             late = store.documents.add(text("d", "bridge closed"), "s-d", change_kind(None, "en", set()))
@@ -194,14 +197,6 @@ def test_documents_indexed_beside_the_next_decisions_are_searchable_and_a_failur
     """`index_written_so_far` writes what the transaction added and indexes it on the
     connection's helper thread while the transaction goes on: the same search index as at its
     end, and nothing of a transaction that fails. Ids are the ones SQLite gives."""
-    def found(store: Store, term: str) -> list[str]:
-        return [row[0] for row in store.conn.all(
-            "SELECT d.key FROM documents_fts f JOIN documents d ON d.id = f.rowid WHERE documents_fts MATCH ? "
-            "ORDER BY d.key", (term,))]
-
-    def text(key: str, words: str) -> NewDocument:
-        return replace(new_doc(key, content_hash=f"h-{key}-{words}"), title=f"About {key}", text=words)
-
     created = change_kind(None, "en", set())
     with Store(str(db_path)) as store:
         with store.transaction():

@@ -130,8 +130,8 @@ class CompactIdentifier:
             offset -= np.repeat(np.cumsum(lengths) - lengths, lengths)
         # counted[i]: the feature of the longest state among the n-grams ending at byte i (-1:
         # that state counts none; -2: no state), found from the shortest n-grams up, each
-        # length overwriting where its n-gram is a state. One and two bytes are looked up
-        # directly (every one of them is a state in natural text: a third of the lookups).
+        # length overwriting where its n-gram is a state. One and two bytes, two of the six
+        # lengths and a state nearly everywhere in natural text, are looked up directly.
         counted = self._by_byte[raw]
         if n >= 2:
             pairs = raw[:-1].astype(np.int32)

@@ -191,7 +191,8 @@ def _runs_of_distinct_keys(batch: Sequence[Prepared]) -> list[Sequence[Prepared]
 
 
 def _stored_signature(written: _Written) -> StoredSignature:
-    """What `copy_of` reads back of a document this transaction added."""
+    """What `copy_of` reads back of a document this transaction added (its anchors split from
+    the one string they are stored as)."""
     new = written.new
     return StoredSignature(written.document_id, written.outcome.story_id, new.lang, new.content_hash,
                            new.window_time, new.lexical, new.anchor_minhash, tuple(" ".join(new.anchors).split()))

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 # command (serve and crawl hold the same index).
 GC_NEW_OBJECTS_THRESHOLD = 20_000
 
+# A command stopped by Ctrl-C exits as shells report a process ended by SIGINT (128 + 2).
+INTERRUPTED_EXIT = 130
 DB_HELP = "SQLite database file [env NEWSDEDUP_DB; default newsdedup.db in the working directory]"
 
 
@@ -205,6 +207,10 @@ def replay(ctx: click.Context, paths: tuple[str, ...], db: str | None, quiet: bo
             except WorkerDied as exc:
                 raise click.ClickException(f"{exc}. What was stored is kept: replaying again goes on "
                                            "from there") from None
+            except KeyboardInterrupt:
+                click.echo("\ninterrupted: what was stored is kept; replaying the same files again goes on "
+                           "from there", err=True)
+                sys.exit(INTERRUPTED_EXIT)
     click.echo(json.dumps(_replay_json(summary, settings)) if as_json else summary.line())
     sys.exit(1 if summary.errors else 0)
 

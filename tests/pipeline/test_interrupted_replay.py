@@ -58,3 +58,34 @@ def test_kill_halfway_then_rerun_stores_everything_exactly_once(tmp_path: Path) 
     assert count(db, "SELECT count(DISTINCT document_id) FROM changes") == total
     assert count(db, "SELECT count(*) FROM signatures") == total
     assert count(db, "SELECT count(*) FROM stories WHERE id NOT IN (SELECT story_id FROM documents)") == 0
+
+
+def test_ctrl_c_halfway_says_what_to_do_keeps_what_was_stored_and_a_rerun_finishes(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) mid-replay, with workers and the search index being written beside the
+    decisions: one line that says what to do, the shell's exit status for it, no traceback, and
+    a consistent database the rerun completes."""
+    data, db = tmp_path / "corpus.jsonl", tmp_path / "interrupted.db"
+    total = 2000
+    corpus(data, total)
+    proc = subprocess.Popen([sys.executable, "-m", "newsdedup", "replay", str(data), "--db", str(db), "--workers", "2"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while count(db, "SELECT count(*) FROM documents") < total // 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    stored = count(db, "SELECT count(*) FROM documents")
+    assert 0 < stored < total, "the replay must be interrupted halfway for this test to mean anything"
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert "interrupted: what was stored is kept; replaying the same files again goes on from there" in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM documents_fts_docsize").fetchone()[0] == stored
+
+    rerun = subprocess.run([sys.executable, "-m", "newsdedup", "replay", str(data), "--db", str(db), "--workers", "2"],
+                           cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{stored} skipped" in rerun.stdout
+    assert count(db, "SELECT count(DISTINCT key) FROM documents") == total == count(db, "SELECT count(*) FROM changes")

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -79,13 +80,12 @@ def test_ctrl_c_halfway_says_what_to_do_keeps_what_was_stored_and_a_rerun_finish
     assert 0 < stored < total, "the replay must be interrupted halfway for this test to mean anything"
     assert proc.returncode == 130 and "Traceback" not in err
     assert "interrupted: what was stored is kept; replaying the same files again goes on from there" in err
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM documents_fts_docsize").fetchone()[0] == stored
 
     rerun = subprocess.run([sys.executable, "-m", "newsdedup", "replay", str(data), "--db", str(db), "--workers", "2"],
-                           cwd=ROOT,
-                           capture_output=True, text=True, timeout=300)
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{stored} skipped" in rerun.stdout
     assert count(db, "SELECT count(DISTINCT key) FROM documents") == total == count(db, "SELECT count(*) FROM changes")

@@ -339,7 +339,8 @@ class Pipeline:
                 looks_hold = not self._catch_up()
                 added: dict[str, StoredSignature] = {}  # the first document of each content added here
                 for doc, fp, looked_up in ready:
-                    if looks_hold and looked_up == _LookedUp(None, None) and doc.content_hash in added:
+                    if (looks_hold and doc.content_hash in added and looked_up.existing is None
+                            and looked_up.copy_of is None):
                         looked_up = _LookedUp(None, added[doc.content_hash])
                     written.append(self._decide_and_write(doc, fp, looked_up if looks_hold else None))
                     if written[-1].replaced is None and written[-1].outcome.kind is not None:

@@ -21,7 +21,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
 
 import numpy as np
 from anyascii import anyascii
@@ -30,7 +29,7 @@ from wordfreq import available_languages
 from ingest.matching.minhash import Signature, minhash_many
 from ingest.matching.months import month_initials, month_token, months_capitalised, numeric_month
 from ingest.matching.settings import MatchSettings
-from ingest.matching.wordlists import zipf
+from ingest.matching.wordlists import zipf, zipfs
 from ingest.runs import runs_within
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
@@ -42,12 +41,20 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009']\d{3})+(?!\d)|\d+(?:[.,]\d+)*"
 # Every character that is not a token's is a gap's: each token comes with the gap before it, so
 # `findall` tiles a text. A token's characters are \w but "_", the CJK block (which holds some
-# \W, such as "・") and a number's separators. A gap begins only where a token ends (or the text
-# does), and is taken whole (possessive): a long run without tokens is read once, not once per
-# character.
-_GAP = rf"(?:_|[^\w{_CJK}])"
-_GAP_AND_TOKEN = re.compile(rf"(?<!_)(?<![^\w{_CJK}])({_GAP}*+)(?:({_NUMBER})|([{_CJK}]+)|([^\W\d_{_CJK}]+))")
-_WORD_OF = itemgetter(3)  # a token's word ("" for a number or a CJK run)
+# \W, such as "・") and a number's separators. The text is read with its "_" as spaces (one
+# class is several times faster than a class or "_"; no token holds one, and the gaps are only
+# searched for sentence ends). A gap is taken whole (possessive): a long run without tokens is
+# read once, not once per character.
+_GAP = rf"[^\w{_CJK}]"
+_LETTER = rf"[^\W\d_{_CJK}]"
+_LETTERS = re.compile(rf"{_LETTER}+")
+_CJK_START = "\u3040"
+# Most words are lower case, and the anchor rules pass over most of those at once (they are not
+# names): `_tokens_to_read` steps over them, with their gaps, inside the match of the next token
+# that is read. A match is (the words passed over, the gap before the token, number, CJK run,
+# word); the last one may hold no token. Passed over are words whose first letter lies below
+# this code point and is one no rule reads; a word opening with any other letter is read.
+_SKIPPABLE_BELOW = 0x2000
 # Languages whose word lists say whether a word travels: the large Latin and Cyrillic ones.
 _REFERENCE_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk")
 _SISTER_GROUPS = (("ru", "uk", "be", "bg"), ("hr", "sr", "bs", "sl", "sh"), ("es", "pt", "ca", "gl"),
@@ -161,8 +168,8 @@ def _is_common_word(word: str, lang: str, rare_zipf: float, gap: float) -> bool:
     spellings = {word, anyascii(word).lower()}
     sisters = _SISTERS.get(lang, frozenset()) | {lang}
     # Common here when no other language uses it within `gap` as often (the first that does ends the search).
-    return not any(zipf(w, other) >= own - gap
-                   for other in _REFERENCE_LANGS if other not in sisters for w in spellings)
+    others = [other for other in _REFERENCE_LANGS if other not in sisters]
+    return not any(other_zipf >= own - gap for spelling in spellings for other_zipf in zipfs(spelling, others))
 
 
 # Transliteration conventions differ (Lammy/Ламми → lammi, Juri/Yuri, Wladimir/Vladimir,
@@ -205,6 +212,55 @@ def _spell_out_myriads(text: str) -> str:
     return _MYRIADS.sub(value, text)
 
 
+@lru_cache(maxsize=64)  # (a language's pattern is made in a few milliseconds; a stream has a few)
+def _tokens_to_read(lang: str) -> re.Pattern[str]:
+    """The tokens of `lang`'s texts with the gaps before them, and the words `anchor_tokens`
+    passes over at once stepped over inside the match (see _SKIPPABLE_BELOW): lower-case words,
+    but where month names are lower case those whose first letter may open one. Chinese and
+    Japanese texts read every Latin-script word."""
+    skippable = ""
+    if lang not in CJK_LANGS:
+        months_lower_case = months_capitalised(lang) is False
+        maybe_month = month_initials(lang)
+        skippable = "".join(ch for ch in map(chr, range(_SKIPPABLE_BELOW)) if _LETTERS.fullmatch(ch)
+                            and not ch.isupper() and not (months_lower_case and maybe_month[ch]))
+    passed_over = rf"(?:{_GAP}*+[{_character_class(skippable)}]{_LETTER}*+)*+" if skippable else ""
+    # (The look-behind: a match begins where a token ends, so a failed match is not tried again
+    # from inside its gap.)
+    return re.compile(rf"(?<!{_GAP})({passed_over})({_GAP}*+)(?:({_NUMBER})|([{_CJK}]+)|({_LETTER}+)|\Z)")
+
+
+def _is_a_word_of(word: str, text: str) -> bool:
+    """Whether `word` is one of the words of `text` (a whole run of its letters)."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        # (Most places a word is found are inside a longer one, a letter below the CJK block beside it.)
+        if (start == 0 or not _is_letter(text[start - 1])) and (end == len(text) or not _is_letter(text[end])):
+            return _LETTERS.fullmatch(word) is not None
+        start = text.find(word, start + 1)
+    return False
+
+
+def _is_letter(character: str) -> bool:
+    if character < _CJK_START:  # (\w is alphanumeric or "_", \d decimal)
+        return character.isalnum() and not character.isdecimal()
+    return _LETTERS.match(character) is not None
+
+
+def _character_class(characters: str) -> str:
+    """The inside of a regex class of exactly `characters`: their runs of code points as ranges."""
+    codes = sorted(set(map(ord, characters)))
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+                   for low, high in runs)
+
+
 def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, ...]:
     """The language-neutral tokens of `text`, distinct, in order of first appearance."""
     # Full-width digits and letters (２０２１, ＮＨＫ) are the ASCII ones other languages write.
@@ -215,13 +271,11 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
     caseless_script = lang in CJK_LANGS
     capital_months = months_capitalised(lang)  # (None: no month names known)
     maybe_month = month_initials(lang)
-    # The tokens as (gap before, number, CJK run, word) tuples: made in C, as match objects are not
-    # (most tokens are lower-case words that end at the first test).
-    tokens = _GAP_AND_TOKEN.findall(text)
-    # A word the text also writes in lower case is a common word capitalised by position.
-    words = set(map(_WORD_OF, tokens))
+    # The tokens as (words passed over, gap before, number, CJK run, word) tuples: made in C, as
+    # match objects are not.
+    tokens = _tokens_to_read(lang).findall(text.replace("_", "\x1f"))
     number_from = 0  # where the next number is searched for: its position, for numeric_month
-    for i, (gap, number, _cjk_run, word) in enumerate(tokens):
+    for i, (passed_over, gap, number, _cjk_run, word) in enumerate(tokens):
         if not word:
             if number:
                 # (No digit lies between the last number and this one: gaps, words and CJK runs have none.)
@@ -246,13 +300,17 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
             continue
         else:
             is_acronym = len(word) >= 2 and word.isupper()
-            if not is_acronym and (lower := word.lower()) in words and lower[0].islower():
-                continue
-        # (i == 0 or a sentence end in the gap before it: it opens a sentence)
-        if not is_acronym and not caseless_script and (
-                lang in _CAPITALISES_COMMON_WORDS or i == 0 or not _SENTENCE_END.isdisjoint(gap)):
-            if _is_common_word(word.lower(), lang, settings.anchor_rare_zipf, settings.anchor_crosslingual_gap):
-                continue
+            if not is_acronym:
+                lower = word.lower()
+                # (the text's first token, or a sentence end in the gap before it: it opens a sentence)
+                if (lang in _CAPITALISES_COMMON_WORDS or (i == 0 and not passed_over)
+                        or not _SENTENCE_END.isdisjoint(gap)) and \
+                        _is_common_word(lower, lang, settings.anchor_rare_zipf, settings.anchor_crosslingual_gap):
+                    continue
+                # A word the text also writes in lower case is a common word capitalised by position.
+                # (Asked second: the common words are the ones found in many other words.)
+                if lower[0].islower() and _is_a_word_of(lower, text):
+                    continue
         folded = _fold(word)
         if len(folded) < 2:
             continue

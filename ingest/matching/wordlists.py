@@ -18,6 +18,7 @@ import hashlib
 import math
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import langcodes
@@ -38,6 +39,7 @@ _BUCKET_BITS = 12       # cBpack indexes of "small" lists end at 600, of "large"
 _BUCKET_MASK = (1 << _BUCKET_BITS) - 1
 _HASH_MASK = ~_BUCKET_MASK & 0xFFFFFFFFFFFFFFFF
 _MINIMUM = wordfreq.zipf_to_freq(0.0)  # zipf_frequency's default floor, as a frequency
+_ZIPF_OF_ABSENT = 0.0  # a word not in the list: the floor
 
 
 def _hash(token: str) -> int:
@@ -54,11 +56,15 @@ class _List:
 
     def frequency(self, token: str) -> float | None:
         """wordfreq's frequency of `token` (a float equal to its dictionary's), or None."""
-        wanted = _hash(token)
+        bucket = self.bucket(_hash(token))
+        return None if bucket is None else _FREQUENCY_OF_BUCKET[bucket]
+
+    def bucket(self, wanted: int) -> int | None:
+        """The frequency bucket of the token whose `_hash` is `wanted`, or None."""
         at = bisect_left(self._hashes, wanted)
         if at == len(self._hashes) or self._hashes[at] != wanted:
             return None
-        return _FREQUENCY_OF_BUCKET[self._buckets[at]]
+        return self._buckets[at]
 
 
 # wordfreq's own float for each bucket, computed as its get_frequency_dict does: cB_to_freq(-index).
@@ -118,9 +124,40 @@ def zipf(word: str, lang: str) -> float:
     return _zipf(word, lang, words)
 
 
+def zipfs(word: str, langs: Iterable[str]) -> Iterator[float]:
+    """`zipf(word, lang)` for each of `langs` in turn. A plain word (see `_word_frequency`) is
+    its own only token in every list: it is hashed once, and its bucket's value read from each."""
+    if not _is_plain(word):
+        yield from (zipf(word, lang) for lang in langs)
+        return
+    wanted = _hash(word)
+    for lang in langs:
+        words = _list(lang)
+        if words is None:
+            yield zipf(word, lang)
+            continue
+        bucket = words.bucket(wanted)
+        yield _ZIPF_OF_ABSENT if bucket is None else _zipf_of_buckets()[bucket]
+
+
 def _zipf(word: str, lang: str, words: _List) -> float:
     """wordfreq's `zipf_frequency`: the frequency on the Zipf scale, to two decimals."""
-    return round(float(wordfreq.freq_to_zipf(_word_frequency(word, lang, words))), 2)
+    return _zipf_of_frequency(_word_frequency(word, lang, words))
+
+
+def _zipf_of_frequency(frequency: float) -> float:
+    return round(float(wordfreq.freq_to_zipf(frequency)), 2)
+
+
+@functools.cache
+def _zipf_of_buckets() -> tuple[float, ...]:
+    """The Zipf value of a word that is one token, found in a list in each bucket: what
+    `_word_frequency`'s arithmetic makes of that bucket's frequency."""
+    return tuple(_zipf_of_frequency(_rounded(1.0 / frequency)) for frequency in _FREQUENCY_OF_BUCKET)
+
+
+def _is_plain(word: str) -> bool:
+    return word.isascii() and word.isalpha() and word.islower()
 
 
 def _word_frequency(word: str, lang: str, words: _List) -> float:
@@ -128,8 +165,7 @@ def _word_frequency(word: str, lang: str, words: _List) -> float:
     # wordfreq's tokeniser (its slowest step) gives a word of plain lower-case ASCII letters back
     # as itself, in every language these lists serve (tests/matching/test_wordlists.py checks),
     # and most of the anchor rules' questions are such words: spellings folded to ASCII.
-    plain = word.isascii() and word.isalpha() and word.islower()
-    tokens: list[str] = [word] if plain else lossy_tokenize(word, lang)
+    tokens: Sequence[str] = [word] if _is_plain(word) else _lossy_tokens(word, lang)
     if not tokens:
         return _MINIMUM
     one_over_result = 0.0
@@ -142,6 +178,32 @@ def _word_frequency(word: str, lang: str, words: _List) -> float:
         if smashed != token:
             freq *= float(digit_freq(token))
         one_over_result += 1.0 / freq
+    return _rounded(one_over_result)
+
+
+def _lossy_tokens(word: str, lang: str) -> tuple[str, ...]:
+    """wordfreq's `lossy_tokenize(word, lang)`. It reads of the language only its language info,
+    which the Latin-script languages share (so do the Cyrillic ones): a word asked of each is
+    tokenised once per info."""
+    info = _tokenizing_info(lang)
+    return _lossy_tokens_by_info(word, info, _LANGUAGE_OF_INFO.setdefault(info, lang))
+
+
+_LANGUAGE_OF_INFO: dict[tuple[tuple[str, object], ...], str] = {}  # the first language asked with each info
+
+
+@functools.lru_cache(maxsize=256)
+def _tokenizing_info(lang: str) -> tuple[tuple[str, object], ...]:
+    return tuple(sorted(get_language_info(lang).items()))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _lossy_tokens_by_info(word: str, info: tuple[tuple[str, object], ...], lang: str) -> tuple[str, ...]:
+    return tuple(lossy_tokenize(word, lang))
+
+
+def _rounded(one_over_result: float) -> float:
+    """wordfreq's frequency of a phrase from the sum of its tokens' reciprocal frequencies."""
     unrounded = max(1.0 / one_over_result, _MINIMUM)
     leading_zeroes = math.floor(-math.log(unrounded, 10))
     return round(unrounded, leading_zeroes + 3)

@@ -83,14 +83,33 @@ def test_a_long_run_without_tokens_is_read_once() -> None:
         assert anchor_tokens(text, "de", S) == ("12", "tote", "berli")
 
 
-@pytest.mark.parametrize("text", ["", "Hello", "  a_b 1 000,5 x2y 欧盟EU 12月 ... Ünïcode\u0301 ²½ 𐐀\n", "__9__",
-                                  "・Сегодня\u309b_x", "a" + "\n" * 1000])
-def test_tokens_with_the_gaps_before_them_tile_the_text(text: str) -> None:
-    from ingest.matching.fingerprint import _GAP_AND_TOKEN
+_TILING_TEXTS = ["", "Hello", "  a_b 1 000,5 x2y 欧盟EU 12月 ... Ünïcode\u0301 ²½ 𐐀\n", "__9__", "・Сегодня\u309b_x",
+                 "a" + "\n" * 1000, "the end. Then 2_199 janvier Mars décembre, iPhone ǅemal ⅰⅱ ß ẞ", "dernier mot"]
 
-    tiled = "".join("".join(parts) for parts in _GAP_AND_TOKEN.findall(text))
-    assert text.startswith(tiled)
-    assert all(not ch.isalnum() for ch in text[len(tiled):])  # only a last gap is left
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "ru", "hr", "zh", "ja", "xx"])
+@pytest.mark.parametrize("text", _TILING_TEXTS)
+def test_the_matches_tile_the_text_and_pass_over_only_words_no_rule_reads(text: str, lang: str) -> None:
+    """Each match is the words passed over, the gap before a token and the token: together they
+    are the text (its "_" read as gaps). A word passed over is one `anchor_tokens` would pass over
+    at once: not capitalised, and where months are lower case, no letter a month begins with."""
+    from ingest.matching.fingerprint import _LETTERS, _tokens_to_read
+    from ingest.matching.months import month_initials, months_capitalised
+
+    read = text.replace("_", "\x1f")
+    matches = _tokens_to_read(lang).findall(read)
+    assert "".join("".join(parts) for parts in matches) == read
+    maybe_month = month_initials(lang)
+    for passed_over, *_ in matches:
+        for word in _LETTERS.findall(passed_over):
+            assert not word[0].isupper() and lang not in ("zh", "ja")
+            assert months_capitalised(lang) is not False or not maybe_month[word[0]]
+
+
+def test_a_capitalised_word_also_written_in_lower_case_is_no_name_only_when_it_is_a_whole_word() -> None:
+    # "Stand" opens a sentence; "stand" is in the text only inside "Standort": a name-like token.
+    assert "stand" in anchor_tokens("Der Standort wurde geschlossen. Stand heute ist Tesla vorn.", "en", S)
+    assert "stand" not in anchor_tokens("Wir stand dort. Stand heute ist Tesla vorn.", "en", S)
 
 
 def test_thousands_grouped_with_spaces_and_round_thousands_meet() -> None:

@@ -28,6 +28,15 @@ def test_same_zipf_frequency_as_wordfreq(lang: str) -> None:
     assert differing == []
 
 
+def test_one_word_asked_of_many_languages_gets_each_language_s_zipf() -> None:
+    """`zipfs` (one hash for a plain word; one tokenisation per language info otherwise) answers
+    as `zipf` does, language by language, including where wordfreq answers itself."""
+    words = list(wordfreq.iter_wordlist("en", "small"))[::97] + list(wordfreq.iter_wordlist("ru", "small"))[::97]
+    words += ["", "über", "l'état", "сергей", "straße", "2021", "new york", "Paris", "ǆemal"]
+    asked = [*LANGS, "sr", "bg", "el"]
+    assert [w for w in words if list(wordlists.zipfs(w, asked)) != [wordlists.zipf(w, lang) for lang in asked]] == []
+
+
 def test_plain_ascii_words_are_their_own_tokens_in_every_language() -> None:
     """What the quick path of `_word_frequency` takes for granted, in every language with a list."""
     from wordfreq.language_info import get_language_info

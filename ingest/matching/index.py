@@ -45,6 +45,11 @@ def change_kind(story_id: str | None, lang: str, story_languages: Iterable[str])
 class _Indexed:
     candidate: Candidate
     window_time: float
+    row: int  # of StoryIndex._lexical_rows
+
+
+# Rows the matrix of lexical signatures starts with; it doubles when full.
+_FIRST_ROWS = 1024
 
 
 class StoryIndex:
@@ -62,6 +67,12 @@ class StoryIndex:
         # Stories every stored document of which the index holds: made here, none of their
         # documents gone from it since (see `hold_whole_story`).
         self._whole_stories: set[str] = set()
+        # Every indexed document's lexical signature, one row each (a removed one's row is reused):
+        # a decision compares the candidates' rows in one numpy step instead of first gathering
+        # their scattered arrays into one.
+        self._lexical_rows = np.zeros((0, settings.num_perm), dtype=np.uint32)
+        self._free_rows: list[int] = []
+        self._rows_used = 0
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -73,11 +84,25 @@ class StoryIndex:
         # One string object per distinct anchor, however many documents hold it: names recur.
         sequence = tuple(sys.intern(token) for token in anchors)
         anchor_set = frozenset(sequence)
+        replaced = self.documents.get(document_id)
+        row = replaced.row if replaced is not None else self._free_row()
+        self._lexical_rows[row] = lexical.hashvalues
         self.documents[document_id] = _Indexed(
-            Candidate(document_id, story_id, lang, lexical, anchor_set, sequence), window_time)
+            Candidate(document_id, story_id, lang, lexical, anchor_set, sequence), window_time, row)
         self.story_members.setdefault(story_id, []).append(document_id)
         self.candidates.insert(document_id, lexical, self._anchor_view(anchor_set, anchor_minhash))
         self._by_time.append((window_time, document_id))
+
+    def _free_row(self) -> int:
+        if self._free_rows:
+            return self._free_rows.pop()
+        if self._rows_used == len(self._lexical_rows):
+            grown = np.zeros((max(_FIRST_ROWS, 2 * len(self._lexical_rows)), self._lexical_rows.shape[1]),
+                             dtype=np.uint32)
+            grown[:self._rows_used] = self._lexical_rows
+            self._lexical_rows = grown
+        self._rows_used += 1
+        return self._rows_used - 1
 
     def _anchor_view(self, anchors: frozenset[str] | tuple[str, ...], minhash: Signature) -> Signature | None:
         # A document with too few anchors would collide with every other such document.
@@ -117,6 +142,7 @@ class StoryIndex:
         indexed = self.documents.pop(document_id, None)
         if indexed is None:
             return
+        self._free_rows.append(indexed.row)
         story_id = indexed.candidate.story_id
         self._whole_stories.discard(story_id)
         members = self.story_members.get(story_id, [])
@@ -163,6 +189,7 @@ class StoryIndex:
         links: list[Link] = []
         recent: dict[str, set[int]] = {}
         verified: list[Candidate] = []
+        rows: list[int] = []
         for document_id in sorted(self.candidates.query(fp.lexical, self._anchor_view(fp.anchors,
                                                                                        fp.anchor_minhash))):
             indexed = self.documents.get(document_id)
@@ -176,11 +203,12 @@ class StoryIndex:
                 if document_id not in recent[other.story_id]:
                     continue
             verified.append(other)
+            rows.append(indexed.row)
         # Every candidate's lexical Jaccard in one numpy comparison: the share of equal signature
         # values, exactly as `Signature.jaccard` computes it, one candidate at a time.
         jaccards: list[float] = []
         if verified:
-            equal = np.array([other.lexical.hashvalues for other in verified]) == fp.lexical.hashvalues
+            equal = self._lexical_rows[rows] == fp.lexical.hashvalues
             jaccards = (np.add.reduce(equal, axis=1) / len(fp.lexical.hashvalues)).tolist()
         numbers = numbers_of(anchors)
         # Another text shares more than dates with this one when it holds one of these.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.matching.fingerprint import Fingerprint
 from ingest.pipeline import Pipeline
 from ingest.readers import RawDocument, read_inputs
 from newsdedup.config import Settings
@@ -136,3 +137,30 @@ def test_a_language_held_only_outside_the_window_is_still_the_storys(db_path: Pa
     again = pipeline.ingest(edited)
     assert (again.kind, again.story_id) == ("version", original.story_id)
     store.close()
+
+
+def test_the_rows_of_documents_that_left_the_index_are_reused_and_hold_their_new_documents() -> None:
+    """The lexical signatures live in one matrix, a row a document: a removed document's row goes
+    to the next one added, and a decision compares each candidate with its own row."""
+    import numpy as np
+
+    from ingest.matching.index import StoryIndex
+    from ingest.matching.minhash import Signature
+    from ingest.matching.settings import MatchSettings
+
+    settings = MatchSettings()
+    index = StoryIndex(settings)
+    rng = np.random.default_rng(7)
+    signatures = {i: Signature(rng.integers(0, 2**32, settings.num_perm, dtype=np.uint32)) for i in range(3000)}
+    no_anchors = Signature(np.zeros(settings.anchor_num_perm, dtype=np.uint32))
+    for i in range(2000):  # (more rows than the matrix starts with: it grows)
+        index.add(i, f"s{i}", "en", 0.0, signatures[i], (), no_anchors)
+    for i in range(0, 2000, 2):
+        index.remove(i)
+    for i in range(2000, 3000):  # each in a row a removed document held
+        index.add(i, f"s{i}", "en", 0.0, signatures[i], (), no_anchors)
+    assert len(index._lexical_rows) == 2048
+    for i in (1, 1999, 2000, 2999):
+        decision = index.decide(Fingerprint(signatures[i], (), no_anchors), "en")
+        assert decision.story_id == f"s{i}" and [link.document_id for link in decision.links] == [i]
+    assert index.decide(Fingerprint(signatures[0], (), no_anchors), "en").story_id is None  # removed

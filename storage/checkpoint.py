@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
-from urllib.request import pathname2url
+from urllib.parse import quote
 
 log = logging.getLogger("newsdedup.storage")
 
@@ -59,7 +59,7 @@ class Checkpointer:
     def _run(self) -> None:
         try:
             # mode=rw: a database moved or deleted meanwhile is not made again, empty, at its path.
-            conn = sqlite3.connect(f"file:{pathname2url(os.path.abspath(self.path))}?mode=rw", uri=True,
+            conn = sqlite3.connect(f"file:{quote(os.path.abspath(self.path))}?mode=rw", uri=True,
                                    check_same_thread=False, isolation_level=None)
         except sqlite3.Error as exc:
             log.debug("no checkpoints beside the writer of %s (%s): its own will do", self.path, exc)

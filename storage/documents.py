@@ -262,7 +262,8 @@ class Documents:
 
 
 def _authors(authors: Iterable[str]) -> str:
-    return json.dumps(list(authors), ensure_ascii=False)
+    listed = list(authors)
+    return json.dumps(listed, ensure_ascii=False) if listed else "[]"  # (most texts name none)
 
 
 def _signature_row(document_id: int, doc: NewDocument) -> tuple[Any, ...]:

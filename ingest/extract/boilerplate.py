@@ -120,7 +120,12 @@ def normalise_space(text: str) -> str:
 
 def is_furniture(paragraph: str) -> str | None:
     """The reason `paragraph` is page furniture rather than article text, or None."""
-    p = normalise_space(paragraph)
+    return _furniture(normalise_space(paragraph))
+
+
+# (The private forms below take a paragraph already normalised: `clean_paragraphs` normalises
+# each once, not once per test.)
+def _furniture(p: str) -> str | None:
     if not p:
         return "empty"
     if len(p) <= 80 and _COMMENT_COUNTER.match(p):
@@ -141,7 +146,7 @@ def is_furniture(paragraph: str) -> str | None:
         return "kicker"
     if _IMAGE_FILE.match(p):
         return "image file name"
-    if _CAPTION_PIPE.search(p):
+    if p.endswith("|") and _CAPTION_PIPE.search(p):  # (the cheap test first: the regex tries every space)
         return "photo caption"
     if len(p) <= 400 and _CAPTION_CREDIT.search(p):
         return "photo caption"
@@ -163,19 +168,29 @@ def is_comment_heading(paragraph: str) -> bool:
 
 def is_teaser_heading(paragraph: str) -> bool:
     """True for a heading such as "See more" or "Related articles" that opens teasers."""
-    p = normalise_space(paragraph)
+    return _is_teaser_heading(normalise_space(paragraph))
+
+
+def _is_teaser_heading(p: str) -> bool:
     return len(p) <= 60 and bool(_TEASER_HEADING.match(p))
 
 
 def source_url(paragraph: str) -> str | None:
     """The URL of a "Source: https://..." line, which names the document's address."""
-    m = _SOURCE_URL.match(normalise_space(paragraph))
+    return _source_url(normalise_space(paragraph))
+
+
+def _source_url(p: str) -> str | None:
+    m = _SOURCE_URL.match(p)
     return m.group(1) if m else None
 
 
 def agency_byline(paragraph: str) -> str | None:
     """The agency of a byline line such as "VNA" or "(AFP)", or None."""
-    p = normalise_space(paragraph)
+    return _agency_byline(normalise_space(paragraph))
+
+
+def _agency_byline(p: str) -> str | None:
     m = _AGENCY_LINE.match(p)
     if not m:
         return None
@@ -190,6 +205,8 @@ KNOWN_AGENCIES = frozenset({"Reuters", "Bloomberg", "Kyodo", "Xinhua", "Yonhap",
 
 def split_trailing_agency(paragraph: str) -> tuple[str, str | None]:
     """("text.", "VNA") for "text.-VNA"; the paragraph unchanged and None otherwise."""
+    if not "A" <= paragraph.rstrip()[-1:] <= "Z":
+        return paragraph, None  # the cheap test first: the regex tries every position
     m = _TRAILING_AGENCY.search(paragraph)
     if not m:
         return paragraph, None
@@ -235,11 +252,11 @@ def clean_paragraphs(paragraphs: list[str], *, dedupe_min_chars: int = 0) -> tup
         p = normalise_space(raw)
         if not p:
             continue
-        url = source_url(p)
+        url = _source_url(p)
         if url:
             meta.setdefault("url", url)
             continue
-        agency = agency_byline(p)
+        agency = _agency_byline(p)
         if agency:
             if closed or not kept or agency in KNOWN_AGENCIES:
                 byline(agency)
@@ -248,11 +265,11 @@ def clean_paragraphs(paragraphs: list[str], *, dedupe_min_chars: int = 0) -> tup
                     byline(pending)
                 pending = agency
             continue
-        if closed or is_teaser_heading(p):
+        if closed or _is_teaser_heading(p):
             if closed and len(p) <= 80:
                 continue
             break
-        if is_furniture(p):
+        if _furniture(p):
             continue
         if pending:  # more text follows: it was a subheading
             kept.append(pending)

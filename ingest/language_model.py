@@ -12,7 +12,8 @@ walk, and a model they do not reproduce is left to py3langid itself).
 
 The tables derived from the model (~31 MB, nearly all of it the model's own probability
 table) are mapped from the cache (`ingest.cache`), so a command has them in milliseconds
-instead of decompressing the model (0.5 s), and processes share one copy. Where the cache
+instead of decompressing the model (0.5 s), and processes share one copy (each process makes
+its own 2 MB packed copy of the hash table, the one array not mapped). Where the cache
 cannot be written, they are derived in memory each time (~1.5 s).
 
 py3langid (BSD licence) is Marco Lui's langid.py, maintained by Adrien Barbaresi.
@@ -49,16 +50,25 @@ _MASK64 = 0xFFFFFFFFFFFFFFFF
 _HASHES = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)  # odd 64-bit multipliers, one per table slot
 _LENGTH_SHIFT = 48  # a key: the state's bytes as a big-endian integer, its length above them
 _MAX_STATE = 6      # bytes: py3langid's longest feature
+# What the lookups find for an n-gram, its code: the feature its state counts + 1 (0: a state
+# that counts none), or _NO_STATE or more: no state. The packed table holds each state of 3-5
+# bytes as one integer, its key (bytes and length, 43 bits) above its code, so that one read
+# of a slot both tests the n-gram and answers it.
+_CODE_BITS = 21
+_NO_STATE = 1 << _CODE_BITS
+_PACKED_LENGTH_SHIFT = 40  # in a packed key: up to 5 bytes, the length above them
 # Texts are classified together up to this many bytes: the working arrays are ~50 times the
 # bytes, so a few dozen short news texts share each numpy call, and long ones stay in cache.
 BATCH_BYTES = 16_384
+_ROWS_AT_ONCE = 600  # rows of the table (~340 KB as float32): the texts `_rows` widens at once
 
 
 class CompactIdentifier:
     """py3langid's `LanguageIdentifier(norm_probs=True).classify`, same answers, no DFA table.
 
     The states are looked up in a cuckoo hash table, every key in one of two slots, so each
-    n-gram of the text is found or ruled out with two array reads and no probing loop."""
+    n-gram of the text is found or ruled out with two array reads and no probing loop (one
+    read a slot for the n-grams of 3-5 bytes, from the packed copy of the table)."""
 
     def __init__(self, ptc: np.ndarray, pc: np.ndarray, classes: list[str],
                  keys: np.ndarray, features: np.ndarray, exact_widening: bool) -> None:
@@ -71,17 +81,32 @@ class CompactIdentifier:
         self._hashes = tuple(np.uint64(h) for h in _HASHES)
         self._length_tags = [np.uint64(k << _LENGTH_SHIFT) for k in range(_MAX_STATE + 1)]
         self._feature_bits = max(1, (len(ptc) - 1).bit_length())  # (a feature is a row of ptc)
-        # The states of one and two bytes, as tables indexed by the bytes themselves.
-        self._by_byte = np.full(1 << 8, -2, dtype=np.int32)
-        self._by_pair = np.full(1 << 16, -2, dtype=np.int32)
         held = keys != np.uint64(_EMPTY)
-        lengths, codes = keys[held] >> np.uint64(_LENGTH_SHIFT), (keys[held] & np.uint64(0xFFFF)).astype(np.int64)
+        lengths = keys[held] >> np.uint64(_LENGTH_SHIFT)
+        state_bytes = keys[held] & np.uint64((1 << _LENGTH_SHIFT) - 1)
+        state_codes = features[held].astype(np.uint64) + np.uint64(1)
+        # The states of one and two bytes, as tables of codes indexed by the bytes themselves;
+        # a pair that is no state has its last byte's code: the longest state ending there.
+        self._by_byte = np.full(1 << 8, _NO_STATE, dtype=np.uint64)
+        self._by_pair = np.full(1 << 16, _NO_STATE, dtype=np.uint64)
         for length, table in ((1, self._by_byte), (2, self._by_pair)):
-            table[codes[lengths == length]] = features[held][lengths == length]
+            table[state_bytes[lengths == length].astype(np.int64)] = state_codes[lengths == length]
+        no_pair = self._by_pair == _NO_STATE
+        self._by_pair[no_pair] = np.tile(self._by_byte, 1 << 8)[no_pair]  # (pair i ends in byte i % 256)
+        self._packed = _packed(keys, features)  # (2 MB a process, derived in ~4 ms: not cached)
+        self._packed_tags = [np.uint64(k << (_PACKED_LENGTH_SHIFT + _CODE_BITS)) for k in range(_MAX_STATE + 1)]
+        # A byte in no state parts the texts of a batch: no n-gram across it is a state.
+        in_a_state = np.zeros(1 << 8, dtype=bool)
+        for i in range(_MAX_STATE):
+            in_a_state[((state_bytes[lengths > i] >> np.uint64(8 * i)) & np.uint64(0xFF)).astype(np.int64)] = True
+        free = np.flatnonzero(~in_a_state)
+        self._separator = bytes([int(free[0])]) if len(free) else None
         # The table is float16, and numpy's cast to float32 is a slow scalar loop. Where every
         # value is a negative normal number (a log-probability, as in py3langid's model), its
         # float32 bits are its own, shifted: `_rows` builds them directly.
         self._exact_widening = exact_widening
+        row = np.dtype((np.void, ptc.dtype.itemsize * ptc.shape[1]))
+        self._ptc_rows = np.ascontiguousarray(ptc).view(row).reshape(-1)  # the same memory, a row an item
         first: dict[str, int] = {}
         self._alias_pairs: list[tuple[int, int]] = []  # (first, duplicate) columns of one label
         for i, label in enumerate(classes):
@@ -99,14 +124,15 @@ class CompactIdentifier:
         if not self._exact_widening:
             widened: np.ndarray = self.nb_ptc[features].astype(np.float32)
             return widened
-        bits: np.ndarray = self.nb_ptc.view(np.uint16)[features].astype(np.uint32)
+        # Each row as one record: a row is then one copy, not one per value (about half the time).
+        halves = self._ptc_rows[features].view(np.uint16).reshape(len(features), self.nb_ptc.shape[1])
+        bits: np.ndarray = halves.astype(np.uint32)
         # The exponent and mantissa move up 13 bits and the exponent is rebiased by (127 - 15) << 23
         # = 0x38000000; the sign bit, set in every value, moves to bit 28 and is taken off there
         # (0x10000000) and put at bit 31 (0x80000000): in all, + 0xA8000000 after the shift. In
-        # place: the rows of a long text are a few hundred kilobytes, and each new array that
-        # large is fresh pages from the kernel (this was three quarters of the rows' cost).
-        bits <<= 13
-        bits += 0xA8000000
+        # place: no new array to write for each step.
+        bits <<= np.uint32(13)
+        bits += np.uint32(0xA8000000)
         as_float: np.ndarray = bits.view(np.float32)
         return as_float
 
@@ -120,73 +146,86 @@ class CompactIdentifier:
         """`_feature_counts` of each of `datas`, found together: text i's features and counts
         are the slice bounds[i]:bounds[i + 1]. (One pass over all the bytes: the numpy calls
         cost the same for a short text as for thirty, and most news texts are short.)"""
-        lengths = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
-        n = int(lengths.sum())
-        raw = np.frombuffer(b"".join(datas), dtype=np.uint8)
-        # How far into its own text each byte is: no n-gram may begin in the text before.
-        offset = None
-        if len(datas) > 1:
-            offset = np.arange(n, dtype=np.int64)
-            offset -= np.repeat(np.cumsum(lengths) - lengths, lengths)
-        # counted[i]: the feature of the longest state among the n-grams ending at byte i (-1:
-        # that state counts none; -2: no state), found from the shortest n-grams up, each
-        # length overwriting where its n-gram is a state. One and two bytes, two of the six
-        # lengths and a state nearly everywhere in natural text, are looked up directly.
-        counted = self._by_byte[raw]
-        if n >= 2:
-            pairs = raw[:-1].astype(np.int32)
-            pairs <<= 8
-            pairs |= raw[1:]
-            self._overwrite_states(counted, self._by_pair[pairs], 2, offset)
+        if len(datas) > 1 and self._separator is None:  # (no byte to part them: one at a time)
+            alone = [self._feature_counts(data) for data in datas]
+            bounds = np.cumsum([0] + [len(features) for features, _ in alone]).tolist()
+            return (np.concatenate([features for features, _ in alone]),
+                    np.concatenate([counts for _, counts in alone]), bounds)
+        # After the texts, _MAX_STATE - 1 bytes of padding: every n-gram that begins in a text
+        # ends in the array, and one that runs into the padding ends past the texts, uncounted.
+        raw = np.frombuffer((self._separator or b"").join(datas) + bytes(_MAX_STATE - 1), dtype=np.uint8)
+        n = len(raw) - (_MAX_STATE - 1)
+        # counted[i]: the code of the longest state among the n-grams ending at byte i, found
+        # from the shortest n-grams up, each length overwriting where its n-gram is a state. One
+        # and two bytes, a state nearly everywhere in natural text, are looked up directly.
+        counted = np.empty(len(raw), dtype=np.uint64)
+        counted[0] = self._by_byte[raw[0]]
+        pairs = raw[:-1].astype(np.int32)
+        pairs <<= 8
+        pairs |= raw[1:]
+        np.take(self._by_pair, pairs, out=counted[1:])
         grams = raw.astype(np.uint64)
-        ending = (grams[:-1] << np.uint64(8)) | grams[1:]
-        for k in range(3, min(_MAX_STATE - 1, n) + 1):
-            ending = (ending[:-1] << np.uint64(8)) | grams[k - 1:]
-            found = self._states(ending, k)
-            self._overwrite_states(counted, found, k, offset)
-        if n >= _MAX_STATE:
-            # The longest states are few (py3langid's: 198 of ~105,000), and a state's prefix is
-            # a state: the longest n-grams are asked only where the bytes before them are one.
-            at = np.flatnonzero(found[:n - _MAX_STATE + 1] != -2)
-            ends = at + (_MAX_STATE - 1)
-            found = self._states((ending[at] << np.uint64(8)) | grams[ends], _MAX_STATE)
-            if offset is not None:
-                found[offset[ends] < _MAX_STATE - 1] = -2
-            is_state = found != -2
-            counted[ends[is_state]] = found[is_state]
-        kept = counted >= 0
-        if offset is None:
-            features, counts = _distinct_in_order(counted[kept])
+        ending = (grams[:-2] << np.uint64(16)) | (grams[1:-1] << np.uint64(8)) | grams[2:]
+        for k in range(3, _MAX_STATE):
+            if k > 3:
+                ending = (ending[:-1] << np.uint64(8)) | grams[k - 1:]
+            found = self._packed_states(ending, k)
+            np.copyto(counted[k - 1:], found, where=found < _NO_STATE)
+        # The longest states are few (py3langid's: 198 of ~105,000), and a state's prefix is
+        # a state: the longest n-grams are asked only where the bytes before them are one.
+        at = np.flatnonzero(found[:n] < _NO_STATE)
+        ends = at + (_MAX_STATE - 1)
+        found = self._states(ending[at] << np.uint64(8) | grams[ends], _MAX_STATE)
+        is_state = found < _NO_STATE
+        counted[ends[is_state]] = found[is_state]
+        counted = counted[:n]
+        counted -= np.uint64(1)  # a feature, or the code was 0 or _NO_STATE and more: not counted
+        kept = counted < np.uint64(_NO_STATE - 1)
+        if len(datas) <= 1:
+            features, counts = _distinct_in_order(counted[kept].view(np.int64))
             return features, counts, [0, len(features)]
         # Each (text, feature) pair as one integer: distinct pairs in order of first appearance
         # are each text's distinct features in its own order, the texts one after another.
+        # (Made at every byte and the counted ones taken once: taking them is the slow part.)
+        lengths = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
         feature_bits = np.int64(self._feature_bits)
-        pairs_of = np.repeat(np.arange(len(datas), dtype=np.int64), lengths)[kept] << feature_bits
-        pairs_of |= counted[kept]
+        pairs_of = np.repeat(np.arange(len(datas), dtype=np.int64) << feature_bits, lengths + 1)[:n]
+        pairs_of |= counted.view(np.int64)
+        pairs_of = pairs_of[kept]
         pairs_of, counts = _distinct_in_order(pairs_of)
         bounds = np.searchsorted(pairs_of >> feature_bits, np.arange(len(datas) + 1)).tolist()
         return pairs_of & ((np.int64(1) << feature_bits) - 1), counts, bounds
 
-    def _states(self, endings: np.ndarray, k: int) -> np.ndarray:
-        """What each k-gram (its bytes as a big-endian integer) is: its feature, -1 a state that
-        counts none, -2 no state. Its key is in one of its two cuckoo slots, or in none."""
-        query = endings | self._length_tags[k]
+    def _packed_states(self, grams: np.ndarray, k: int) -> np.ndarray:
+        """The codes of k-grams of 3-5 bytes (each's bytes as a big-endian integer), or more
+        than any code: _NO_STATE or above. The slot that holds the k-gram's key reads as its
+        code once the key is taken off (xor); any other slot as 2^21 or more."""
+        query = grams | self._length_tags[k]  # the key as the cuckoo table hashed it
+        wanted = grams << np.uint64(_CODE_BITS)
+        wanted |= self._packed_tags[k]
+        slot = query * self._hashes[0]
+        slot >>= self._shift
+        found = self._packed[slot.view(np.int64)]  # (slots < 2^63)
+        found ^= wanted
+        query *= self._hashes[1]
+        query >>= self._shift
+        other = self._packed[query.view(np.int64)]
+        other ^= wanted
+        np.minimum(found, other, out=found)
+        return found
+
+    def _states(self, grams: np.ndarray, k: int) -> np.ndarray:
+        """The codes of k-grams of any length, or _NO_STATE, from the cuckoo table itself."""
+        query = grams | self._length_tags[k]
         first_slot = query * self._hashes[0]
         first_slot >>= self._shift
         other_slot = query * self._hashes[1]
         other_slot >>= self._shift
         first_slot, other_slot = first_slot.view(np.int64), other_slot.view(np.int64)  # (slots < 2^63)
-        found: np.ndarray = np.where(self._keys[first_slot] == query, self._features[first_slot],
-                                     np.where(self._keys[other_slot] == query, self._features[other_slot], -2))
+        found: np.ndarray = np.where(self._keys[first_slot] == query, self._features[first_slot] + 1,
+                                     np.where(self._keys[other_slot] == query, self._features[other_slot] + 1,
+                                              _NO_STATE))
         return found
-
-    @staticmethod
-    def _overwrite_states(counted: np.ndarray, found: np.ndarray, k: int, offset: np.ndarray | None) -> None:
-        """`counted` takes `found` (what the k-grams ending at bytes k - 1, k, ... are) where
-        the k-gram is a state and lies within one text."""
-        if offset is not None:
-            found[offset[k - 1:] < k - 1] = -2
-        np.copyto(counted[k - 1:], found, where=found != -2)
 
     def classify(self, text: str) -> tuple[str, float]:
         """The most likely language of `text` and its probability."""
@@ -201,13 +240,18 @@ class CompactIdentifier:
 
     def _classify_encoded(self, datas: list[bytes]) -> list[tuple[str, float]]:
         features, counts, bounds = self._feature_counts_of_many(datas)
-        rows = self._rows(features)
         weights = np.log1p(counts.astype(np.float32))
         # No features: a uniform distribution, as py3langid gives (all scores 0 before the softmax).
         scores = np.zeros((len(datas), len(self.nb_classes)), dtype=np.float32)
-        for i, (start, end) in enumerate(itertools.pairwise(bounds)):
-            if end > start:  # one product per text, as py3langid computes it: the same float sums
-                scores[i] = weights[start:end] @ rows[start:end] + self.nb_pc
+        # The rows of a few texts at a time: widened and multiplied while they are in the core's
+        # cache (all of a batch's, ~4 MB, took a third longer).
+        for run in runs_within(np.diff(bounds).tolist(), _ROWS_AT_ONCE):
+            first = bounds[run.start]
+            rows = self._rows(features[first:bounds[run.stop]])
+            for i in run:
+                start, end = bounds[i] - first, bounds[i + 1] - first
+                if end > start:  # one product per text, as py3langid computes it: the same float sums
+                    scores[i] = weights[first + start:first + end] @ rows[start:end] + self.nb_pc
         # py3langid's calibration: a temperature of sqrt(bytes), then a softmax.
         scale = np.array([1.0 / math.sqrt(len(data) or 1) for data in datas], dtype=np.float32)
         scores *= scale[:, None]
@@ -236,10 +280,21 @@ def _distinct_in_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keys |= np.arange(len(values), dtype=np.int64)
     keys.sort()
     ordered = keys >> np.int64(position_bits)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    by_appearance = np.argsort(keys[starts] & np.int64((1 << position_bits) - 1))
-    counts = np.diff(np.append(starts, len(values)))
-    return ordered[starts][by_appearance], counts[by_appearance]
+    is_start = np.empty(len(values), dtype=bool)
+    is_start[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=is_start[1:])
+    starts = np.flatnonzero(is_start)
+    counts = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = len(values) - starts[-1]
+    # Each value's first appearance, marked where it is: the values read in their own order
+    # there are the distinct ones in order of appearance (no second sort).
+    firsts = keys[starts] & np.int64((1 << position_bits) - 1)
+    is_first = np.zeros(len(values), dtype=bool)
+    is_first[firsts] = True
+    counts_at = np.empty(len(values), dtype=np.int64)
+    counts_at[firsts] = counts
+    return values[is_first], counts_at[is_first]
 
 
 def _distinct_in_order_stably(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +305,19 @@ def _distinct_in_order_stably(values: np.ndarray) -> tuple[np.ndarray, np.ndarra
     by_appearance = np.argsort(order[starts])
     counts = np.diff(np.append(starts, len(values)))
     return ordered[starts][by_appearance], counts[by_appearance]
+
+
+def _packed(keys: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """The cuckoo table with its states of 3-5 bytes packed: in the top 43 bits the key, its
+    bytes with the length above them, in the low 21 the code. Other slots are all ones, their
+    length 7, no query's."""
+    lengths = keys >> np.uint64(_LENGTH_SHIFT)
+    packed = keys & np.uint64((1 << _PACKED_LENGTH_SHIFT) - 1)
+    packed |= lengths << np.uint64(_PACKED_LENGTH_SHIFT)
+    packed <<= np.uint64(_CODE_BITS)
+    packed |= (features + 1).astype(np.uint64)
+    packed[(lengths < 3) | (lengths > 5)] = _EMPTY  # (an empty slot's length is 255)
+    return packed
 
 
 def _all_negative_normal(half: np.ndarray) -> bool:
@@ -315,6 +383,8 @@ def _derive(model: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         level += 1
     if depth.max() > _MAX_STATE:
         raise UnsupportedModel(f"states of {depth.max()} bytes; at most {_MAX_STATE} are handled")
+    if len(model["ptc"]) + 1 >= _NO_STATE:
+        raise UnsupportedModel(f"{len(model['ptc'])} features; the packed table's codes hold {_NO_STATE - 2}")
     states = np.flatnonzero(depth > 0)
     keys = code[states] | (depth[states].astype(np.uint64) << np.uint64(_LENGTH_SHIFT))
     table_keys, table_features = _cuckoo(keys.tolist(), model["out_feat"][states].tolist())
@@ -370,7 +440,7 @@ def _valid(arrays: Arrays) -> bool:
                 and not len(keys) & (len(keys) - 1)
                 and features.dtype == np.int32 and features.shape == keys.shape
                 and widening.dtype == np.bool_ and widening.shape == ()
-                and int(features.max()) < len(ptc))
+                and int(features.max()) < len(ptc) < _NO_STATE - 1)
 
 
 def _from_arrays(arrays: Arrays) -> CompactIdentifier:

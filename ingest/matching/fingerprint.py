@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from anyascii import anyascii
@@ -41,10 +41,10 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009']\d{3})+(?!\d)|\d+(?:[.,]\d+)*"
 # Every character that is not a token's is a gap's: each token comes with the gap before it, so
 # `findall` tiles a text. A token's characters are \w but "_", the CJK block (which holds some
-# \W, such as "・") and a number's separators. The text is read with its "_" as spaces (one
-# class is several times faster than a class or "_"; no token holds one, and the gaps are only
-# searched for sentence ends). A gap is taken whole (possessive): a long run without tokens is
-# read once, not once per character.
+# \W, such as "・") and a number's separators. The text is read with its "_" as another gap
+# character, \x1f (one class is several times faster than a class or "_"; no token holds one,
+# gaps are only searched for sentence ends, and a space would join "2_199" into one number). A
+# gap is taken whole (possessive): a long run without tokens is read once, not once per character.
 _GAP = rf"[^\w{_CJK}]"
 _LETTER = rf"[^\W\d_{_CJK}]"
 _LETTERS = re.compile(rf"{_LETTER}+")
@@ -216,17 +216,25 @@ def _spell_out_myriads(text: str) -> str:
     return _MYRIADS.sub(value, text)
 
 
-@lru_cache(maxsize=64)  # (a language's pattern is made in a few milliseconds; a stream has a few)
 def _tokens_to_read(lang: str) -> re.Pattern[str]:
     """The tokens of `lang`'s texts with the gaps before them, and the words `anchor_tokens`
     passes over at once stepped over inside the match (see _SKIPPABLE_BELOW): lower-case words,
     but where month names are lower case those whose first letter may open one. Chinese and
     Japanese texts read every Latin-script word."""
+    # One pattern serves every language whose lower-case words are all passed over; the others
+    # are the CJK languages and those with lower-case months: a few dozen at most, whatever
+    # languages a stream declares.
+    return _tokens_pattern(lang if lang in CJK_LANGS or months_capitalised(lang) is False else "")
+
+
+@cache  # (bounded: see _tokens_to_read)
+def _tokens_pattern(lang: str) -> re.Pattern[str]:
+    """`_tokens_to_read` for `lang` ("": a language none of whose lower-case words is read)."""
     skippable = ""
     if lang not in CJK_LANGS:
         months_lower_case = months_capitalised(lang) is False
         maybe_month = month_initials(lang)
-        skippable = "".join(ch for ch in map(chr, range(_SKIPPABLE_BELOW)) if _LETTERS.fullmatch(ch)
+        skippable = "".join(ch for ch in map(chr, range(_SKIPPABLE_BELOW)) if _is_letter(ch)
                             and not ch.isupper() and not (months_lower_case and maybe_month[ch]))
     passed_over = rf"(?:{_GAP}*+[{_character_class(skippable)}]{_LETTER}*+)*+" if skippable else ""
     # (The look-behind: a match begins where a token ends, so a failed match is not tried again

@@ -48,8 +48,9 @@ class _Indexed:
     row: int  # of StoryIndex._lexical_rows
 
 
-# Rows the matrix of lexical signatures starts with; it doubles when full.
-_FIRST_ROWS = 1024
+# Rows the matrix of lexical signatures starts with; it grows by half when full (so that its
+# room to spare stays a fraction of what it holds: every row is 512 bytes).
+_FIRST_ROWS = 16
 
 
 class StoryIndex:
@@ -97,7 +98,7 @@ class StoryIndex:
         if self._free_rows:
             return self._free_rows.pop()
         if self._rows_used == len(self._lexical_rows):
-            grown = np.zeros((max(_FIRST_ROWS, 2 * len(self._lexical_rows)), self._lexical_rows.shape[1]),
+            grown = np.zeros((max(_FIRST_ROWS, len(self._lexical_rows) * 3 // 2), self._lexical_rows.shape[1]),
                              dtype=np.uint32)
             grown[:self._rows_used] = self._lexical_rows
             self._lexical_rows = grown

@@ -197,7 +197,7 @@ def _tokenizing_info(lang: str) -> tuple[tuple[str, object], ...]:
     return tuple(sorted(get_language_info(lang).items()))
 
 
-@functools.lru_cache(maxsize=16_384)
+@functools.lru_cache(maxsize=1024)  # (a word is asked of every reference list in turn: few need keeping)
 def _lossy_tokens_by_info(word: str, info: tuple[tuple[str, object], ...], lang: str) -> tuple[str, ...]:
     return tuple(lossy_tokenize(word, lang))
 

@@ -49,9 +49,9 @@ _GAP = rf"[^\w{_CJK}]"
 _LETTER = rf"[^\W\d_{_CJK}]"
 _LETTERS = re.compile(rf"{_LETTER}+")
 _CJK_START = "\u3040"
-# Most words are lower case, and the anchor rules pass over most of those at once (they are not
-# names): `_tokens_to_read` steps over them, with their gaps, inside the match of the next token
-# that is read. A match is (the words passed over, the gap before the token, number, CJK run,
+# Most words are not capitalised, and the anchor rules pass over most of those at once (they are
+# not names): `_tokens_to_read` steps over them, with their gaps, inside the match of the next
+# token that is read. A match is (the words passed over, the gap before the token, number, CJK run,
 # word); the last one may hold no token. Passed over are words whose first letter lies below
 # this code point and is one no rule reads; a word opening with any other letter is read.
 _SKIPPABLE_BELOW = 0x2000
@@ -218,9 +218,9 @@ def _spell_out_myriads(text: str) -> str:
 
 def _tokens_to_read(lang: str) -> re.Pattern[str]:
     """The tokens of `lang`'s texts with the gaps before them, and the words `anchor_tokens`
-    passes over at once stepped over inside the match (see _SKIPPABLE_BELOW): lower-case words,
-    but where month names are lower case those whose first letter may open one. Chinese and
-    Japanese texts read every Latin-script word."""
+    passes over at once stepped over inside the match (see _SKIPPABLE_BELOW): words whose first
+    letter is not upper case (lower-case, and of caseless scripts), but where month names are
+    lower case those whose first letter may open one. Texts of CJK_LANGS pass over none."""
     # One pattern serves every language whose lower-case words are all passed over; the others
     # are the CJK languages and those with lower-case months: a few dozen at most, whatever
     # languages a stream declares.
@@ -242,8 +242,33 @@ def _tokens_pattern(lang: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!{_GAP})({passed_over})({_GAP}*+)(?:({_NUMBER})|([{_CJK}]+)|({_LETTER}+)|\Z)")
 
 
+# Up to this many characters a text is searched for each capitalised word's lower-case twin (a
+# few searches in C, each answer kept); a longer text gives its words as a set, made once. (The
+# searches' cost grows with the text's length times its names, the set's with its length only.)
+_TWINS_SEARCHED_UP_TO = 2_000
+
+
+class _Words:
+    """Whether a word is one of a text's words (a whole run of its letters)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._known: dict[str, bool] = {}
+        self._all: set[str] | None = None
+
+    def __contains__(self, word: str) -> bool:
+        if len(self._text) > _TWINS_SEARCHED_UP_TO:
+            if self._all is None:
+                self._all = set(_LETTERS.findall(self._text))
+            return word in self._all
+        answer = self._known.get(word)
+        if answer is None:
+            answer = self._known[word] = _is_a_word_of(word, self._text)
+        return answer
+
+
 def _is_a_word_of(word: str, text: str) -> bool:
-    """Whether `word` is one of the words of `text` (a whole run of its letters)."""
+    """Whether `word` is one of the words of `text`, searched for."""
     start = text.find(word)
     while start >= 0:
         end = start + len(word)
@@ -286,6 +311,7 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
     # The tokens as (words passed over, gap before, number, CJK run, word) tuples: made in C, as
     # match objects are not.
     tokens = _tokens_to_read(lang).findall(text.replace("_", "\x1f"))
+    words = _Words(text)
     number_from = 0  # where the next number is searched for: its position, for numeric_month
     for i, (passed_over, gap, number, _cjk_run, word) in enumerate(tokens):
         if not word:
@@ -321,7 +347,7 @@ def anchor_tokens(text: str, lang: str, settings: MatchSettings) -> tuple[str, .
                     continue
                 # A word the text also writes in lower case is a common word capitalised by position.
                 # (Asked second: the common words are the ones found in many other words.)
-                if lower[0].islower() and _is_a_word_of(lower, text):
+                if lower[0].islower() and lower in words:
                     continue
         folded = _fold(word)
         if len(folded) < 2:

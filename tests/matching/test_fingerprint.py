@@ -141,3 +141,22 @@ def test_a_number_too_long_to_read_is_an_anchor_not_a_failure() -> None:
         index.decide(fp, "en")
         index.add(len(index) + 1, f"s{len(index)}", "en", 0.0, fp.lexical, fp.anchors, fp.anchor_minhash)
     assert index.decide(fp, "de").story_id is not None  # a copy, read as German: it meets the English one
+
+
+def test_a_capitalised_word_s_twin_is_searched_for_once_and_a_long_text_s_words_are_read_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The searches for lower-case twins cost the text's length for every name asked: each name
+    is asked once, and a long text (where one page of repeated names would cost minutes) gives
+    its words as one set instead, with the same anchors."""
+    from ingest.matching import fingerprint
+
+    searched: list[str] = []
+    search = fingerprint._is_a_word_of
+    monkeypatch.setattr(fingerprint, "_is_a_word_of", lambda word, text: searched.append(word) or search(word, text))
+    short = "Zorblax sagt. " * 20 + "Abc abcd."
+    assert anchor_tokens(short, "pl", S) == ("zorbl", "abc")
+    assert sorted(searched) == ["abc", "zorblax"]
+    searched.clear()
+    long = "Abc abcd " * 16_000
+    assert len(long) > fingerprint._TWINS_SEARCHED_UP_TO
+    assert anchor_tokens(long, "pl", S) == ("abc",) and searched == []

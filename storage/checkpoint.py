@@ -59,7 +59,9 @@ class Checkpointer:
     def _run(self) -> None:
         try:
             # mode=rw: a database moved or deleted meanwhile is not made again, empty, at its path.
-            conn = sqlite3.connect(f"file:{quote(os.path.abspath(self.path))}?mode=rw", uri=True,
+            # (The path's bytes quoted, after an empty authority: any file name, even one of
+            # undecodable bytes or beginning "//", names itself.)
+            conn = sqlite3.connect(f"file://{quote(os.fsencode(os.path.abspath(self.path)))}?mode=rw", uri=True,
                                    check_same_thread=False, isolation_level=None)
         except sqlite3.Error as exc:
             log.debug("no checkpoints beside the writer of %s (%s): its own will do", self.path, exc)

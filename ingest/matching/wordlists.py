@@ -130,14 +130,14 @@ def zipfs(word: str, langs: Iterable[str]) -> Iterator[float]:
     if not _is_plain(word):
         yield from (zipf(word, lang) for lang in langs)
         return
-    wanted = _hash(word)
+    wanted, zipf_of_bucket = _hash(word), _zipf_of_buckets()
     for lang in langs:
         words = _list(lang)
         if words is None:
             yield zipf(word, lang)
             continue
         bucket = words.bucket(wanted)
-        yield _ZIPF_OF_ABSENT if bucket is None else _zipf_of_buckets()[bucket]
+        yield _ZIPF_OF_ABSENT if bucket is None else zipf_of_bucket[bucket]
 
 
 def _zipf(word: str, lang: str, words: _List) -> float:

@@ -105,6 +105,15 @@ class StoryIndex:
         self._rows_used += 1
         return self._rows_used - 1
 
+    def _compact_rows(self) -> None:
+        """The live documents' rows moved to the top of a matrix their number and a half."""
+        live = list(self.documents.values())
+        compact = np.zeros((max(_FIRST_ROWS, len(live) * 3 // 2), self._lexical_rows.shape[1]), dtype=np.uint32)
+        compact[:len(live)] = self._lexical_rows[[indexed.row for indexed in live]]
+        for row, indexed in enumerate(live):
+            indexed.row = row
+        self._lexical_rows, self._free_rows, self._rows_used = compact, [], len(live)
+
     def _anchor_view(self, anchors: frozenset[str] | tuple[str, ...], minhash: Signature) -> Signature | None:
         # A document with too few anchors would collide with every other such document.
         return minhash if len(anchors) >= self.settings.min_shared_anchors else None
@@ -144,6 +153,8 @@ class StoryIndex:
         if indexed is None:
             return
         self._free_rows.append(indexed.row)
+        if len(self._lexical_rows) > 4 * max(len(self.documents), _FIRST_ROWS):
+            self._compact_rows()  # (the window shrank: a large load, then evictions)
         story_id = indexed.candidate.story_id
         self._whole_stories.discard(story_id)
         members = self.story_members.get(story_id, [])

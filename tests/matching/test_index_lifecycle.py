@@ -164,3 +164,29 @@ def test_the_rows_of_documents_that_left_the_index_are_reused_and_hold_their_new
         decision = index.decide(Fingerprint(signatures[i], (), no_anchors), "en")
         assert decision.story_id == f"s{i}" and [link.document_id for link in decision.links] == [i]
     assert index.decide(Fingerprint(signatures[0], (), no_anchors), "en").story_id is None  # removed
+
+
+def test_the_signature_matrix_shrinks_with_the_window_and_keeps_each_document_s_row() -> None:
+    """A large load, then most of it evicted: the matrix follows the documents left (memory
+    bounded by the window, not by the largest it ever was), and each still decides as itself."""
+    import numpy as np
+
+    from ingest.matching.index import StoryIndex
+    from ingest.matching.minhash import Signature
+    from ingest.matching.settings import MatchSettings
+
+    settings = MatchSettings()
+    index = StoryIndex(settings)
+    rng = np.random.default_rng(11)
+    signatures = [Signature(rng.integers(0, 2**32, settings.num_perm, dtype=np.uint32)) for _ in range(5000)]
+    no_anchors = Signature(np.zeros(settings.anchor_num_perm, dtype=np.uint32))
+    for i, signature in enumerate(signatures):
+        index.add(i, f"s{i}", "en", float(i), signature, (), no_anchors)
+    largest = len(index._lexical_rows)
+    assert index.evict_before(4900.0) == 4900 and len(index) == 100
+    assert len(index._lexical_rows) <= largest // 4
+    for i in (4900, 4950, 4999):
+        decision = index.decide(Fingerprint(signatures[i], (), no_anchors), "en")
+        assert decision.story_id == f"s{i}" and [link.document_id for link in decision.links] == [i]
+    index.add(5000, "s5000", "en", 5000.0, signatures[0], (), no_anchors)  # rows are handed out again
+    assert index.decide(Fingerprint(signatures[0], (), no_anchors), "en").story_id == "s5000"

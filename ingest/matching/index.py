@@ -98,17 +98,20 @@ class StoryIndex:
         if self._free_rows:
             return self._free_rows.pop()
         if self._rows_used == len(self._lexical_rows):
-            grown = np.zeros((max(_FIRST_ROWS, len(self._lexical_rows) * 3 // 2), self._lexical_rows.shape[1]),
-                             dtype=np.uint32)
+            grown = self._matrix_with_room_for(len(self._lexical_rows))
             grown[:self._rows_used] = self._lexical_rows
             self._lexical_rows = grown
         self._rows_used += 1
         return self._rows_used - 1
 
+    def _matrix_with_room_for(self, rows: int) -> np.ndarray:
+        """An empty matrix of signatures with half as many rows again as `rows` (at least _FIRST_ROWS)."""
+        return np.zeros((max(_FIRST_ROWS, rows * 3 // 2), self._lexical_rows.shape[1]), dtype=np.uint32)
+
     def _compact_rows(self) -> None:
         """The live documents' rows moved to the top of a matrix their number and a half."""
         live = list(self.documents.values())
-        compact = np.zeros((max(_FIRST_ROWS, len(live) * 3 // 2), self._lexical_rows.shape[1]), dtype=np.uint32)
+        compact = self._matrix_with_room_for(len(live))
         compact[:len(live)] = self._lexical_rows[[indexed.row for indexed in live]]
         for row, indexed in enumerate(live):
             indexed.row = row
